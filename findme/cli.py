@@ -1,0 +1,184 @@
+"""The `findme` command."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from findme.client import OpenWhiskClient
+from findme.images import PhotoError, open_image
+from findme.jobs import FINAL_STATES
+from findme.local.engine import GUEST_AUTH
+from findme.local.runner import LocalFindMe
+from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
+
+POLL_SECONDS = 0.2
+
+
+class UsageError(Exception):
+    """One clear line for the user; exit status 2."""
+
+
+def _read_reference(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read reference {path}: {error.strerror}") from None
+    try:
+        open_image(data)
+    except PhotoError as error:
+        raise UsageError(f"reference {path} is unusable: {error}") from None
+    return data
+
+
+def _check_search_args(args: argparse.Namespace) -> bytes:
+    if not args.folder.is_dir():
+        raise UsageError(f"no such folder: {args.folder}")
+    if not MIN_THRESHOLD <= args.threshold <= MAX_THRESHOLD:
+        raise UsageError(f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}")
+    return _read_reference(args.reference)
+
+
+def _summary(status: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "job_id": status["job_id"],
+        "state": status["state"],
+        "error": status.get("error"),
+        "photos_total": status["photos_total"],
+        "photos_done": status["photos_done"],
+        "photos_failed": status["photos_failed"],
+        "matches": [
+            {"photo": m["photo"], "distance": m["distance"], "box": m["box"]}
+            for m in status["matches"]
+        ],
+        "failed": status["failed"],
+    }
+
+
+def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]:
+    """Polls search_status until the job ends, with a progress bar on a terminal."""
+    shown: set[str] = set()
+    bar = tqdm(total=0, unit="photo", disable=quiet or None, file=sys.stderr, leave=False)
+    try:
+        while True:
+            code, status = client.invoke("search_status", {"job_id": job_id})
+            if "state" not in status:  # a failed job's status is still a status
+                raise UsageError(status.get("error") or f"search_status answered HTTP {code}")
+            bar.total = status["photos_total"]
+            bar.n = status["photos_done"]
+            bar.set_postfix(state=status["state"], failed=status["photos_failed"], refresh=False)
+            bar.refresh()
+            for match in status["matches"]:
+                if not quiet and match["photo"] not in shown:
+                    shown.add(match["photo"])
+                    tqdm.write(f"match  {match['photo']}  distance {match['distance']:.3f}")
+            if status["state"] in FINAL_STATES:
+                return status
+            time.sleep(POLL_SECONDS)
+    finally:
+        bar.close()
+
+
+def command_search(args: argparse.Namespace) -> int:
+    reference = _check_search_args(args)
+    with LocalFindMe(photo_root=args.folder, compare_workers=args.workers) as local:
+        client = OpenWhiskClient(local.api_host, local.auth)
+        code, started = client.invoke(
+            "register_search",
+            {
+                "query": args.query,
+                "source": "folder",
+                "folder": ".",
+                "threshold": args.threshold,
+                "reference_image": base64.b64encode(reference).decode(),
+            },
+        )
+        if "job_id" not in started:
+            raise UsageError(started.get("error") or f"register_search answered HTTP {code}")
+        status = _follow(client, started["job_id"], quiet=args.json)
+    summary = _summary(status)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        for failed in summary["failed"]:
+            print(f"failed {failed['photo']}: {failed['reason']}", file=sys.stderr)
+        print(
+            f"{len(summary['matches'])} of {summary['photos_total']} photos match "
+            f"({summary['photos_failed']} failed)"
+        )
+    if status["state"] != "done":
+        print(f"findme: error: {status.get('error') or 'the search failed'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    if args.photos and not args.photos.is_dir():
+        raise UsageError(f"no such folder: {args.photos}")
+    local = LocalFindMe(
+        photo_root=args.photos,
+        host=args.host,
+        port=args.port,
+        auth=args.auth,
+        compare_workers=args.workers,
+    )
+    with local:
+        print(f"FindMe: OpenWhisk API on {local.api_host}", flush=True)
+        print(f"  auth: {local.auth}", flush=True)
+        print(f"  photos: {local.photo_root or '(none: folder searches are off)'}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="findme", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    search = commands.add_parser("search", help="find the photos of a person in a folder")
+    search.add_argument("--reference", type=Path, required=True, help="a photo of the person")
+    search.add_argument("--folder", type=Path, required=True, help="the photos to search")
+    search.add_argument("--query", default="", help="a label for the search")
+    search.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"match distance, {MIN_THRESHOLD} to {MAX_THRESHOLD} "
+        f"(default {DEFAULT_THRESHOLD}; lower is stricter)",
+    )
+    search.add_argument("--json", action="store_true", help="print one JSON document")
+    search.add_argument("--workers", type=int, help="compare workers (default: one per core)")
+    search.set_defaults(run=command_search)
+
+    serve = commands.add_parser("serve", help="run the local OpenWhisk-compatible engine")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3233)
+    serve.add_argument("--photos", type=Path, help="the photo root folder searches may use")
+    serve.add_argument("--auth", default=GUEST_AUTH, help="UUID:KEY (default: the guest key)")
+    serve.add_argument("--workers", type=int, help="compare workers (default: one per core)")
+    serve.set_defaults(run=command_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"findme: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Face detection, encoding and comparison with dlib's models.
+
+The models are loaded once per process (a warm OpenWhisk container or a
+worker of the local engine keeps them) and only when first needed, so actions
+that never look at a face never pay for them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import dlib
+import numpy as np
+
+from findme.images import Pixels
+
+Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original photo's pixels
+
+
+@dataclass(frozen=True)
+class Face:
+    box: Box
+    descriptor: np.ndarray  # 128 float32
+
+
+@dataclass(frozen=True)
+class Match:
+    face: Face
+    distance: float
+
+
+class _Models:
+    def __init__(self, directory: Path) -> None:
+        self.detector = dlib.get_frontal_face_detector()
+        # The 5-point landmarks are what face_recognition uses by default for
+        # encodings, and they are faster than the 68-point ones.
+        self.landmarks = dlib.shape_predictor(
+            str(directory / "shape_predictor_5_face_landmarks.dat")
+        )
+        self.encoder = dlib.face_recognition_model_v1(
+            str(directory / "dlib_face_recognition_resnet_model_v1.dat")
+        )
+
+
+_models: _Models | None = None
+_models_lock = threading.Lock()
+
+
+def models_directory() -> Path:
+    """Where the face_recognition_models package keeps dlib's weights.
+
+    Found without importing that package: its __init__ needs pkg_resources,
+    which current setuptools no longer ships.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the face_recognition_models package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+def models() -> _Models:
+    global _models
+    if _models is None:
+        with _models_lock:
+            if _models is None:
+                _models = _Models(models_directory())
+    return _models
+
+
+def _box(rect: dlib.rectangle, pixels: Pixels) -> Box:
+    height, width = pixels.rgb.shape[:2]
+    top, bottom = max(rect.top(), 0), min(rect.bottom(), height - 1)
+    left, right = max(rect.left(), 0), min(rect.right(), width - 1)
+    s = pixels.scale
+    return (round(top * s), round(right * s), round(bottom * s), round(left * s))
+
+
+def find_faces(pixels: Pixels, upsample: int = 1) -> list[Face]:
+    """Every face of the photo, with its box and descriptor, encoded in one call."""
+    m = models()
+    rects = m.detector(pixels.rgb, upsample)
+    if not rects:
+        return []
+    shapes = dlib.full_object_detections([m.landmarks(pixels.rgb, r) for r in rects])
+    descriptors = m.encoder.compute_face_descriptor(pixels.rgb, shapes)
+    return [
+        Face(box=_box(rect, pixels), descriptor=np.asarray(d, dtype=np.float32))
+        for rect, d in zip(rects, descriptors, strict=True)
+    ]
+
+
+def largest_face(faces: list[Face]) -> Face | None:
+    def area(face: Face) -> int:
+        top, right, bottom, left = face.box
+        return (bottom - top) * (right - left)
+
+    return max(faces, key=area, default=None)
+
+
+def distances(faces: list[Face], reference: np.ndarray) -> np.ndarray:
+    if not faces:
+        return np.empty(0, dtype=np.float64)
+    stacked = np.stack([f.descriptor for f in faces]).astype(np.float64)
+    return np.linalg.norm(stacked - reference.astype(np.float64), axis=1)
+
+
+def closest_match(faces: list[Face], reference: np.ndarray, threshold: float) -> Match | None:
+    """The face nearest the reference, if it is within the threshold."""
+    if not faces:
+        return None
+    gaps = distances(faces, reference)
+    best = int(np.argmin(gaps))
+    if gaps[best] > threshold:
+        return None
+    return Match(face=faces[best], distance=float(gaps[best]))

@@ -1,0 +1,260 @@
+"""Job state in Redis. Every key, TTL and counter FindMe uses is built here.
+
+Updates that an event causes are idempotent (sets and hashes keyed by photo,
+applied in Lua so check-and-write is atomic), because OpenWhisk delivers
+events at least once.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import redis
+
+PREFIX = "findme"
+
+
+class State(str, Enum):
+    QUEUED = "queued"
+    SEARCHING = "searching"
+    COMPARING = "comparing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+FINAL_STATES = {State.DONE.value, State.FAILED.value}
+
+
+class Outcome(str, Enum):
+    MATCH = "match"
+    NO_MATCH = "no_match"
+    FAILED = "failed"
+
+
+def new_job_id() -> str:
+    return secrets.token_hex(16)  # 128 random bits
+
+
+def job_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}"
+
+
+def photos_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:photos"
+
+
+def done_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:done"
+
+
+def failed_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:failed"
+
+
+def matches_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:matches"
+
+
+def upload_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:upload"
+
+
+def reference_key(fingerprint: str) -> str:
+    return f"{PREFIX}:ref:{fingerprint}"
+
+
+def job_keys(job_id: str) -> list[str]:
+    return [
+        job_key(job_id),
+        photos_key(job_id),
+        done_key(job_id),
+        failed_key(job_id),
+        matches_key(job_id),
+        upload_key(job_id),
+    ]
+
+
+# Marks the job done once the search is over and every photo is accounted for.
+# KEYS: job, photos, done
+_COMPLETE_IF_FINISHED = """
+local function complete_if_finished(job, photos, done, now)
+  local state = redis.call('HGET', job, 'state')
+  if state == 'done' or state == 'failed' then return state end
+  if redis.call('HGET', job, 'search_done') == '1'
+     and redis.call('SCARD', done) >= redis.call('SCARD', photos) then
+    redis.call('HSET', job, 'state', 'done', 'finished', now)
+    return 'done'
+  end
+  return state
+end
+"""
+
+# KEYS: job, photos, done, failed, matches; ARGV: photo, outcome, payload, ttl, now
+_RECORD_OUTCOME = (
+    _COMPLETE_IF_FINISHED
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'done' or state == 'failed' then return 'ignored' end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'foreign' end
+if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 'duplicate' end
+if ARGV[2] == 'match' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
+if ARGV[2] == 'failed' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[3]) end
+for i = 3, 5 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+redis.call('HSET', KEYS[1], 'updated', ARGV[5])
+complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[5])
+return 'recorded'
+"""
+)
+
+# KEYS: job, photos, done; ARGV: now
+_FINISH_SEARCH = (
+    _COMPLETE_IF_FINISHED
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'unknown' end
+if state == 'done' or state == 'failed' then return state end
+redis.call('HSET', KEYS[1], 'search_done', '1', 'updated', ARGV[1])
+if redis.call('SCARD', KEYS[3]) < redis.call('SCARD', KEYS[2]) then
+  redis.call('HSET', KEYS[1], 'state', 'comparing')
+end
+return complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+"""
+)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job_id: str
+    fields: dict[str, str]
+    photos_total: int
+    photos_done: int
+    photos_failed: int
+    matches: list[dict[str, Any]]
+    failed: list[dict[str, str]]
+
+    @property
+    def state(self) -> str:
+        return self.fields.get("state", "")
+
+
+class JobStore:
+    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+        self.redis = client
+        self.ttl = ttl_seconds
+        self._record = client.register_script(_RECORD_OUTCOME)
+        self._finish = client.register_script(_FINISH_SEARCH)
+
+    # -- jobs ---------------------------------------------------------------
+    def create(self, job_id: str, fields: dict[str, str], upload: bytes | None = None) -> None:
+        now = str(time.time())
+        record = {**fields, "state": State.QUEUED.value, "created": now, "updated": now}
+        with self.redis.pipeline() as pipe:
+            pipe.hset(job_key(job_id), mapping=record)
+            pipe.expire(job_key(job_id), self.ttl)
+            if upload is not None:
+                pipe.set(upload_key(job_id), upload, ex=self.ttl)
+            pipe.execute()
+
+    def fields(self, job_id: str) -> dict[str, str] | None:
+        record = self.redis.hgetall(job_key(job_id))
+        return {_text(k): _text(v) for k, v in record.items()} or None
+
+    def update(self, job_id: str, **fields: str) -> None:
+        self.redis.hset(job_key(job_id), mapping={**fields, "updated": str(time.time())})
+
+    def claim_search(self, job_id: str) -> bool:
+        """True for the first delivery of a job's search_request only."""
+        return bool(self.redis.hsetnx(job_key(job_id), "search_started", str(time.time())))
+
+    def set_state(self, job_id: str, state: State) -> None:
+        self.update(job_id, state=state.value)
+
+    def fail(self, job_id: str, reason: str) -> None:
+        now = str(time.time())
+        self.redis.hset(
+            job_key(job_id),
+            mapping={"state": State.FAILED.value, "error": reason, "finished": now, "updated": now},
+        )
+
+    def take_upload(self, job_id: str) -> bytes | None:
+        """The uploaded reference photo; deleted once read (it is biometric data)."""
+        with self.redis.pipeline() as pipe:
+            pipe.get(upload_key(job_id))
+            pipe.delete(upload_key(job_id))
+            data, _ = pipe.execute()
+        return data
+
+    def delete(self, job_id: str) -> int:
+        return int(self.redis.delete(*job_keys(job_id)))
+
+    # -- reference descriptors ---------------------------------------------
+    def reference(self, fingerprint: str) -> str | None:
+        value = self.redis.get(reference_key(fingerprint))
+        return _text(value) if value is not None else None
+
+    def save_reference(self, fingerprint: str, descriptor_hex: str) -> None:
+        self.redis.set(reference_key(fingerprint), descriptor_hex, ex=self.ttl)
+
+    # -- photos -------------------------------------------------------------
+    def add_photos(self, job_id: str, photos: list[str]) -> list[str]:
+        """Registers photos with the job; returns those not seen in it before."""
+        if not photos:
+            return []
+        with self.redis.pipeline() as pipe:
+            for photo in photos:
+                pipe.sadd(photos_key(job_id), photo)
+            pipe.expire(photos_key(job_id), self.ttl)
+            added = pipe.execute()[:-1]
+        return [photo for photo, new in zip(photos, added, strict=True) if new]
+
+    def is_done(self, job_id: str, photo: str) -> bool:
+        return bool(self.redis.sismember(done_key(job_id), photo))
+
+    def record(self, job_id: str, photo: str, outcome: Outcome, payload: str = "") -> str:
+        """Records what one photo gave, once; a second delivery changes nothing."""
+        keys = [
+            job_key(job_id),
+            photos_key(job_id),
+            done_key(job_id),
+            failed_key(job_id),
+            matches_key(job_id),
+        ]
+        args = [photo, outcome.value, payload, self.ttl, str(time.time())]
+        return _text(self._record(keys=keys, args=args))
+
+    def finish_search(self, job_id: str) -> str:
+        keys = [job_key(job_id), photos_key(job_id), done_key(job_id)]
+        return _text(self._finish(keys=keys, args=[str(time.time())]))
+
+    def status(self, job_id: str) -> JobStatus | None:
+        with self.redis.pipeline() as pipe:
+            pipe.hgetall(job_key(job_id))
+            pipe.scard(photos_key(job_id))
+            pipe.scard(done_key(job_id))
+            pipe.hgetall(failed_key(job_id))
+            pipe.hgetall(matches_key(job_id))
+            record, total, done, failed, matches = pipe.execute()
+        if not record:
+            return None
+        match_list = [json.loads(v) for v in matches.values()]
+        match_list.sort(key=lambda m: (m.get("distance", 1.0), m.get("photo", "")))
+        failed_list = [{"photo": _text(k), "reason": _text(v)} for k, v in sorted(failed.items())]
+        return JobStatus(
+            job_id=job_id,
+            fields={_text(k): _text(v) for k, v in record.items()},
+            photos_total=int(total),
+            photos_done=int(done),
+            photos_failed=len(failed_list),
+            matches=match_list,
+            failed=failed_list,
+        )
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,1 @@
+"""The local engine: OpenWhisk's actions, triggers and rules on one machine."""

@@ -1,0 +1,76 @@
+"""Everything `findme serve` and `findme search` start: Redis, engine, HTTP server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+
+from findme.local.embedded_redis import EmbeddedRedis
+from findme.local.engine import GUEST_AUTH, Engine, EngineConfig
+from findme.local.manifest import load_manifest
+from findme.local.server import HttpServer, bind, build_app
+from findme.settings import Settings
+
+
+class LocalFindMe:
+    def __init__(
+        self,
+        photo_root: Path | None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        auth: str = GUEST_AUTH,
+        compare_workers: int | None = None,
+        manifest_path: Path | None = None,
+    ) -> None:
+        self.photo_root = photo_root.resolve() if photo_root else None
+        self.host, self.port, self.auth = host, port, auth
+        self.compare_workers = compare_workers
+        self.manifest_path = manifest_path
+        self.redis_url = ""
+        self.api_host = ""
+        self.engine: Engine | None = None
+        self._redis: EmbeddedRedis | None = None
+        self._server: HttpServer | None = None
+
+    def start(self) -> LocalFindMe:
+        self.redis_url = Settings.load().redis_url or ""
+        if not self.redis_url:
+            self._redis = EmbeddedRedis()
+            self.redis_url = self._redis.url
+        sock = bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        shown_host = f"[{self.host}]" if ":" in self.host else self.host
+        self.api_host = f"http://{shown_host}:{self.port}"
+        # The manifest binds redis_url: $REDIS_URL, as wskdeploy would from CI's environment.
+        manifest = load_manifest(self.manifest_path, {**os.environ, "REDIS_URL": self.redis_url})
+        config = EngineConfig(
+            api_host=self.api_host,
+            auth=self.auth,
+            photo_root=str(self.photo_root) if self.photo_root else None,
+            compare_workers=self.compare_workers,
+        )
+        self.engine = Engine(manifest, config)
+        self.engine.start()
+        self._server = HttpServer(build_app(self.engine), sock)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.stop()
+        if self.engine:
+            self.engine.stop()
+        if self._redis:
+            self._redis.close()
+
+    def __enter__(self) -> LocalFindMe:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

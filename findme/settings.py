@@ -1,0 +1,78 @@
+"""Every setting FindMe reads, read in this one place.
+
+An action gets its settings from two places, as it would on OpenWhisk:
+package parameters bound at deploy time (``redis_url``, ...) arrive in the
+action's ``args``; the platform's ``__OW_*`` variables and the local engine's
+``FINDME_*`` variables arrive in the environment. Package parameters are
+final: the local engine (and the manifest's ``final`` annotation on OpenWhisk)
+keeps a caller from overriding them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_THRESHOLD = 0.6
+MIN_THRESHOLD = 0.3
+MAX_THRESHOLD = 0.8
+DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
+DEFAULT_BATCH_SIZE = 10
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None
+    photo_root: Path | None
+    job_ttl_seconds: int
+    batch_size: int
+    detect_max_side: int
+    detect_upsample: int
+    allowed_media_hosts: frozenset[str]
+    api_host: str | None
+    api_key: str | None
+    api_verify_tls: bool
+    namespace: str
+
+    @classmethod
+    def load(
+        cls, args: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+    ) -> Settings:
+        args = args or {}
+        env = os.environ if env is None else env
+        root = env.get("FINDME_PHOTO_ROOT")
+        return cls(
+            redis_url=args.get("redis_url") or env.get("REDIS_URL") or None,
+            photo_root=Path(root).resolve() if root else None,
+            job_ttl_seconds=_int(
+                args.get("job_ttl_seconds") or env.get("FINDME_JOB_TTL_SECONDS"),
+                DEFAULT_JOB_TTL_SECONDS,
+            ),
+            batch_size=max(
+                1, _int(args.get("batch_size") or env.get("FINDME_BATCH_SIZE"), DEFAULT_BATCH_SIZE)
+            ),
+            # Photos are shrunk to this longest side before detection: bounds
+            # time and memory for huge uploads; HOG upsampling finds small faces.
+            detect_max_side=_int(env.get("FINDME_DETECT_MAX_SIDE"), 1600),
+            detect_upsample=_int(env.get("FINDME_DETECT_UPSAMPLE"), 1),
+            allowed_media_hosts=frozenset(
+                h.strip().lower()
+                for h in env.get("FINDME_MEDIA_HOSTS", "pbs.twimg.com").split(",")
+                if h.strip()
+            ),
+            api_host=env.get("__OW_API_HOST"),
+            api_key=env.get("__OW_API_KEY"),
+            # OpenWhisk standalone and many clusters serve a self-signed certificate.
+            api_verify_tls=env.get("FINDME_OW_VERIFY_TLS", "1").lower() not in ("0", "false", "no"),
+            namespace=env.get("__OW_NAMESPACE") or "_",
+        )

@@ -1,0 +1,1 @@
+"""The four pipeline stages behind the OpenWhisk actions of the same names."""

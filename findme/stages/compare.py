@@ -1,0 +1,84 @@
+"""compare_images: finds the faces of a batch of photos and compares them with the reference."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from findme import faces, params
+from findme.codec import hex_to_descriptor
+from findme.errors import BadRequest, NotFound, run_action
+from findme.images import PhotoError, decode_for_detection
+from findme.jobs import FINAL_STATES, Outcome
+from findme.settings import Settings
+from findme.sources import Source, open_source
+from findme.store import job_store
+
+MAX_BATCH = 100
+
+
+def _entries(args: dict[str, Any]) -> list[dict[str, Any]]:
+    photos = args.get("photos")
+    if not isinstance(photos, list) or not photos:
+        raise BadRequest("photos must be a non-empty list")
+    if len(photos) > MAX_BATCH:
+        raise BadRequest(f"photos holds at most {MAX_BATCH} entries")
+    for entry in photos:
+        if not isinstance(entry, dict) or not isinstance(entry.get("photo"), str):
+            raise BadRequest('each entry of photos must be an object with a "photo" string')
+    return photos
+
+
+def _examine(
+    entry: dict[str, Any], source: Source, reference: Any, threshold: float, settings: Settings
+) -> tuple[Outcome, str]:
+    try:
+        pixels = decode_for_detection(source.read(entry), settings.detect_max_side)
+    except PhotoError as error:
+        return Outcome.FAILED, str(error)
+    found = faces.find_faces(pixels, settings.detect_upsample)
+    match = faces.closest_match(found, reference, threshold)
+    if match is None:
+        return Outcome.NO_MATCH, ""
+    record = {
+        "photo": entry["photo"],
+        "post_url": entry.get("post_url"),
+        "author": entry.get("author"),
+        "distance": round(match.distance, 4),
+        "box": list(match.face.box),
+        "faces": len(found),
+        "width": pixels.width,
+        "height": pixels.height,
+    }
+    return Outcome.MATCH, json.dumps(record)
+
+
+def compare(args: dict[str, Any]) -> dict[str, Any]:
+    settings = Settings.load(args)
+    job_id = params.job_id(args)
+    entries = _entries(args)
+    store = job_store(settings)
+    job = store.fields(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job.get("state") in FINAL_STATES:
+        return {"job_id": job_id, "skipped": f"the job is {job['state']}"}
+    descriptor_hex = store.reference(job.get("reference_fingerprint", ""))
+    if descriptor_hex is None:
+        store.fail(job_id, "the reference descriptor has expired")
+        return {"job_id": job_id, "skipped": "no reference descriptor"}
+    reference = hex_to_descriptor(descriptor_hex)
+    threshold = float(job["threshold"])
+    source = open_source(job, settings)
+    counts = {outcome.value: 0 for outcome in Outcome}
+    for entry in entries:
+        if store.is_done(job_id, entry["photo"]):
+            continue  # a redelivered event: the work is already recorded
+        outcome, payload = _examine(entry, source, reference, threshold, settings)
+        if store.record(job_id, entry["photo"], outcome, payload) == "recorded":
+            counts[outcome.value] += 1
+    return {"job_id": job_id, **counts}
+
+
+def main(args: dict[str, Any]) -> dict[str, Any]:
+    return run_action(compare, args)

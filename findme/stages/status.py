@@ -1,0 +1,48 @@
+"""search_status: what a job has found so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from findme import params
+from findme.errors import NotFound, run_action
+from findme.jobs import JobStatus
+from findme.settings import Settings
+from findme.store import job_store
+
+
+def status_document(status: JobStatus) -> dict[str, Any]:
+    """The status of a job; "error" is present only for a failed job, since OpenWhisk
+    counts any result holding an "error" field as a failed activation."""
+    fields = status.fields
+    document = {
+        "job_id": status.job_id,
+        "state": status.state,
+        "query": fields.get("query", ""),
+        "source": fields.get("source", ""),
+        "threshold": float(fields.get("threshold", "nan")),
+        "created": float(fields.get("created", "0")),
+        "finished": float(fields["finished"]) if "finished" in fields else None,
+        "photos_total": status.photos_total,
+        "photos_done": status.photos_done,
+        "photos_failed": status.photos_failed,
+        "search_done": fields.get("search_done") == "1",
+        "matches": status.matches,
+        "failed": status.failed,
+    }
+    if fields.get("error"):
+        document["error"] = fields["error"]
+    return document
+
+
+def search_status(args: dict[str, Any]) -> dict[str, Any]:
+    settings = Settings.load(args)
+    job_id = params.job_id(args)
+    status = job_store(settings).status(job_id)
+    if status is None:
+        raise NotFound(f"no job {job_id} (unknown or expired)")
+    return status_document(status)
+
+
+def main(args: dict[str, Any]) -> dict[str, Any]:
+    return run_action(search_status, args)

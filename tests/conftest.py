@@ -1,0 +1,100 @@
+"""Shared fixtures: a real Redis, the real local engine, real photos."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+# Tests use the Redis on 127.0.0.1:6379 (started by .ci/run when none answers),
+# in a database of their own that each session starts empty.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from findme.client import OpenWhiskClient
+from findme.local.runner import LocalFindMe
+from tests import photo_variants as pv
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> redis.Redis:
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.ping()
+    client.flushdb()
+    return client
+
+
+def make_event_folder(folder: Path) -> dict[str, bool]:
+    """An event's photos; returns which contain Obama."""
+    folder.mkdir(parents=True, exist_ok=True)
+    obama2, obama3, biden = pv.photo("obama2.jpg"), pv.photo("obama3.jpg"), pv.photo("biden.jpg")
+    files: dict[str, bytes] = {
+        "talk/obama2.jpg": pv.encoded(obama2),
+        "talk/obama3-grey.png": pv.encoded(pv.shrunk(obama3, 900).convert("L"), "PNG"),
+        "talk/stage-rotated.jpg": pv.exif_rotated_jpeg(pv.shrunk(obama2, 800)),
+        "hall/group.jpg": pv.encoded(pv.group(biden, obama3)),
+        "hall/biden.jpg": pv.encoded(pv.shrunk(biden, 1200)),
+        "hall/biden-palette.png": pv.encoded(pv.shrunk(biden, 700).convert("P"), "PNG"),
+        "hall/suit.jpg": pv.encoded(pv.no_face(obama2)),
+    }
+    contains_obama = {
+        "talk/obama2.jpg": True,
+        "talk/obama3-grey.png": True,
+        "talk/stage-rotated.jpg": True,
+        "hall/group.jpg": True,
+        "hall/biden.jpg": False,
+        "hall/biden-palette.png": False,
+        "hall/suit.jpg": False,
+    }
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return contains_obama
+
+
+BROKEN = {
+    "broken/truncated.jpg": lambda: pv.encoded(pv.photo("biden.jpg"))[:4000],
+    "broken/empty.jpg": lambda: b"",
+    "broken/notes.jpg": lambda: b"these are my notes, not a photo\n",
+}
+
+
+@pytest.fixture(scope="session")
+def photo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("photo-root")
+    make_event_folder(root / "event")
+    for name, data in BROKEN.items():
+        (root / "event" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "event" / name).write_bytes(data())
+    (root / "strangers").mkdir()
+    biden = pv.photo("biden.jpg")
+    (root / "strangers" / "biden.jpg").write_bytes(pv.encoded(biden))
+    (root / "strangers" / "biden-small.jpg").write_bytes(pv.encoded(pv.shrunk(biden, 500)))
+    (root / "refs").mkdir()
+    (root / "refs" / "obama.jpg").write_bytes((pv.PHOTOS / "obama.jpg").read_bytes())
+    (root / "refs" / "suit.jpg").write_bytes(pv.encoded(pv.no_face(pv.photo("obama.jpg"))))
+    return root
+
+
+@pytest.fixture(scope="session")
+def local(redis_client: redis.Redis, photo_root: Path) -> Iterator[LocalFindMe]:
+    with LocalFindMe(photo_root=photo_root, compare_workers=2) as running:
+        yield running
+
+
+@pytest.fixture()
+def client(local: LocalFindMe) -> OpenWhiskClient:
+    return OpenWhiskClient(local.api_host, local.auth)
+
+
+def wait_for_job(client: OpenWhiskClient, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, status = client.invoke("search_status", {"job_id": job_id})
+        if status.get("state") in ("done", "failed"):
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout}s: {status}")

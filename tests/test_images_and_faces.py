@@ -1,0 +1,115 @@
+"""Decoding photos of every kind and finding the right faces in them (real dlib models)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from findme import faces
+from findme.images import MAX_PIXELS, PhotoError, decode_for_detection
+from tests import photo_variants as pv
+
+
+@pytest.fixture(scope="module")
+def obama() -> np.ndarray:
+    pixels = decode_for_detection((pv.PHOTOS / "obama.jpg").read_bytes(), 1600)
+    face = faces.largest_face(faces.find_faces(pixels))
+    assert face is not None
+    return face.descriptor
+
+
+def _distances(data: bytes, reference: np.ndarray) -> list[float]:
+    found = faces.find_faces(decode_for_detection(data, 1600))
+    return sorted(faces.distances(found, reference).tolist())
+
+
+MODES = {
+    "rgb-jpeg": lambda im: pv.encoded(im),
+    "rgba-png": lambda im: pv.encoded(im.convert("RGBA"), "PNG"),
+    "grey-jpeg": lambda im: pv.encoded(im.convert("L")),
+    "palette-png": lambda im: pv.encoded(im.convert("P"), "PNG"),
+    "16-bit-png": pv.sixteen_bit_png,
+    "exif-rotated-jpeg": pv.exif_rotated_jpeg,
+}
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_photo_mode_finds_the_same_person(mode: str, obama: np.ndarray) -> None:
+    data = MODES[mode](pv.shrunk(pv.photo("obama2.jpg"), 800))
+    gaps = _distances(data, obama)
+    assert len(gaps) == 1
+    assert gaps[0] < 0.5
+
+
+def test_exif_rotation_gives_the_box_in_upright_coordinates(obama: np.ndarray) -> None:
+    upright = pv.shrunk(pv.photo("obama2.jpg"), 800)
+    plain = faces.find_faces(decode_for_detection(pv.encoded(upright), 1600))[0].box
+    rotated = decode_for_detection(pv.exif_rotated_jpeg(upright), 1600)
+    assert (rotated.width, rotated.height) == upright.size
+    box = faces.find_faces(rotated)[0].box
+    assert all(abs(a - b) <= 12 for a, b in zip(box, plain, strict=True)), (box, plain)
+
+
+def test_sixteen_bit_png_is_scaled_not_clipped() -> None:
+    pixels = decode_for_detection(pv.sixteen_bit_png(pv.photo("obama2.jpg")), 1600)
+    assert 60 < pixels.rgb.mean() < 200  # clipping would make it nearly white
+
+
+def test_big_photo_is_shrunk_and_boxes_map_back() -> None:
+    data = (pv.PHOTOS / "obama3.jpg").read_bytes()  # 1434 x 2333
+    small = decode_for_detection(data, 800)
+    assert max(small.rgb.shape[:2]) <= 800
+    full = decode_for_detection(data, 4000)
+    (top, right, bottom, left) = faces.find_faces(small)[0].box
+    (top2, right2, bottom2, left2) = faces.find_faces(full)[0].box
+    # HOG works on a pyramid of scales: boxes agree up to a tenth of the face.
+    size = bottom2 - top2
+    assert abs((top + bottom) - (top2 + bottom2)) / 2 < size / 10
+    assert abs((left + right) - (left2 + right2)) / 2 < size / 10
+    assert abs((bottom - top) - size) < size / 5
+
+
+def test_group_photo_finds_everyone_and_matches_only_the_person(obama: np.ndarray) -> None:
+    group = pv.group(pv.photo("biden.jpg"), pv.photo("obama3.jpg"))
+    found = faces.find_faces(decode_for_detection(pv.encoded(group), 1600))
+    assert len(found) == 2
+    match = faces.closest_match(found, obama, 0.6)
+    assert match is not None
+    assert match.face.box[3] > group.width / 2  # Obama stands on the right
+    assert faces.closest_match(found, obama, 0.3) is None  # a stricter threshold
+
+
+def test_a_stranger_does_not_match(obama: np.ndarray) -> None:
+    gaps = _distances((pv.PHOTOS / "biden.jpg").read_bytes(), obama)
+    assert len(gaps) == 1
+    assert gaps[0] > 0.6
+
+
+def test_largest_face_is_the_reference() -> None:
+    group = pv.group(pv.shrunk(pv.photo("biden.jpg"), 400), pv.photo("obama2.jpg"), height=700)
+    found = faces.find_faces(decode_for_detection(pv.encoded(group), 1600))
+    largest = faces.largest_face(found)
+    assert largest is not None and largest.box[3] > group.width / 3
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "empty file"),
+        (b"hello, not a photo", "not an image"),
+        (pv.encoded(pv.photo("biden.jpg"))[:5000], "truncated or corrupt image"),
+        (pv.encoded(pv.photo("biden.jpg"))[:60000], "truncated or corrupt image"),
+    ],
+)
+def test_broken_photos_fail_with_a_reason(data: bytes, reason: str) -> None:
+    with pytest.raises(PhotoError, match=reason):
+        decode_for_detection(data, 1600)
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    side = int(MAX_PIXELS**0.5) + 100
+    bomb = pv.encoded(Image.new("1", (side, side)), "PNG")  # tiny file, huge canvas
+    assert len(bomb) < 200_000
+    with pytest.raises(PhotoError, match="image too large"):
+        decode_for_detection(bomb, 1600)
