@@ -1,0 +1,232 @@
+"""Standing in for the platform: the runtime's calling convention, wskdeploy's rules,
+the Dockerfile lint and the CI workflows."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LAUNCHER = Path(__file__).with_name("openwhisk_launcher.py")
+API_KEY = "0c2bcb47-aaaa-4bbb-8ccc-3e1f1b6e7d10:deploy-test-key-that-is-not-a-secret"
+
+
+class TriggerEndpoint(ThreadingHTTPServer):
+    """A real HTTP endpoint that accepts trigger fires the way OpenWhisk does."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _TriggerHandler)
+        self.fires: list[tuple[str, dict]] = []
+        self.refused: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _TriggerHandler(BaseHTTPRequestHandler):
+    server: TriggerEndpoint
+
+    def do_POST(self) -> None:
+        expected = "Basic " + base64.b64encode(API_KEY.encode()).decode()
+        found = re.fullmatch(r"/api/v1/namespaces/_/triggers/(\w+)", self.path)
+        if self.headers.get("Authorization") != expected:
+            self.server.refused.append(self.path)
+            return self._answer(401, {"error": "The supplied authentication is invalid"})
+        if not found:
+            self.server.refused.append(self.path)
+            return self._answer(404, {"error": "The requested resource does not exist."})
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.fires.append((found.group(1), body))
+        self._answer(202, {"activationId": "a" * 32})
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def endpoint() -> Iterator[TriggerEndpoint]:
+    server = TriggerEndpoint()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def run_action(
+    name: str, params: dict, photo_root: Path, api_host: str, with_key: bool = True
+) -> tuple[dict, str]:
+    """One activation in a fresh interpreter, as the runtime runs it: (result, logs)."""
+    message = {
+        "value": {**params, "redis_url": os.environ["REDIS_URL"]},  # a package input
+        "api_host": api_host,
+        "api_key": API_KEY if with_key else "",
+        "namespace": "guest",
+        "action_name": f"/guest/findme/{name}",
+        "activation_id": "b" * 32,
+        "deadline": "9999999999999",
+    }
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "FINDME_PHOTO_ROOT": str(photo_root),
+    }
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, str(LAUNCHER), str(ROOT / "actions" / f"{name}.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT / "actions",
+        close_fds=False,
+        preexec_fn=lambda: os.dup2(write, 3),
+    )
+    os.close(write)
+    out, err = process.communicate(json.dumps(message).encode() + b"\n", timeout=300)
+    with os.fdopen(read, "rb") as results:
+        line = results.readline()
+    assert process.returncode == 0, err.decode()
+    return json.loads(line), (out + err).decode()
+
+
+def test_every_action_runs_under_the_runtime_convention(
+    endpoint: TriggerEndpoint, photo_root: Path, redis_client: object
+) -> None:
+    result, logs = run_action(
+        "register_search",
+        {"folder": "event/talk", "reference_path": "refs/obama.jpg"},
+        photo_root,
+        endpoint.url,
+    )
+    job_id = result["job_id"]
+    assert endpoint.fires == [("search_request", {"job_id": job_id})]
+
+    result, logs = run_action("twitter_search", {"job_id": job_id}, photo_root, endpoint.url)
+    assert result == {"job_id": job_id, "state": "comparing", "batches": 1}
+    trigger, batch = endpoint.fires[1]
+    assert trigger == "tweet_image"
+    assert sorted(p["photo"] for p in batch["photos"]) == [
+        "obama2.jpg",
+        "obama3-grey.png",
+        "stage-rotated.jpg",
+    ]
+
+    result, logs = run_action("compare_images", batch, photo_root, endpoint.url, with_key=False)
+    assert result == {"job_id": job_id, "match": 3, "no_match": 0, "failed": 0}
+
+    status, logs = run_action("search_status", {"job_id": job_id}, photo_root, endpoint.url)
+    assert status["state"] == "done"
+    assert len(status["matches"]) == 3
+    assert endpoint.refused == []
+    # No secret travels in a trigger payload, a result or a log line.
+    secrets = [os.environ["REDIS_URL"], API_KEY.split(":")[1]]
+    for text in [json.dumps(endpoint.fires), json.dumps(result), json.dumps(status), logs]:
+        assert not any(secret in text for secret in secrets)
+
+
+def test_an_action_without_the_api_key_says_which_annotation_it_needs(
+    endpoint: TriggerEndpoint, photo_root: Path, redis_client: object
+) -> None:
+    result, _ = run_action(
+        "register_search",
+        {"folder": "event", "reference_path": "refs/obama.jpg"},
+        photo_root,
+        endpoint.url,
+        with_key=False,
+    )
+    assert result["statusCode"] == 503
+    assert "provide-api-key: true" in result["error"]
+    assert endpoint.fires == []
+
+
+# -- manifest.yaml against wskdeploy's rules ------------------------------------
+
+MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+PACKAGE = MANIFEST["packages"]["findme"]
+ACTIONS = PACKAGE["actions"]
+
+
+def test_rules_join_existing_triggers_and_actions() -> None:
+    assert set(PACKAGE["triggers"]) == {"search_request", "tweet_image"}
+    rules = {spec["trigger"]: spec["action"] for spec in PACKAGE["rules"].values()}
+    assert rules == {"search_request": "twitter_search", "tweet_image": "compare_images"}
+    assert set(ACTIONS) == {"register_search", "twitter_search", "compare_images", "search_status"}
+
+
+def test_only_register_and_status_are_web_actions() -> None:
+    web = {name for name, spec in ACTIONS.items() if spec.get("web") is True}
+    assert web == {"register_search", "search_status"}
+
+
+def _fires_triggers(action: str) -> bool:
+    stage = (ROOT / "actions" / f"{action}.py").read_text().split("from findme.stages import ")[1]
+    source = (ROOT / "findme" / "stages" / f"{stage.split()[0]}.py").read_text()
+    return "fire_trigger(" in source
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_each_action_is_deployable(action: str) -> None:
+    spec = ACTIONS[action]
+    assert (ROOT / spec["function"]).is_file()
+    assert spec["docker"].startswith("$")  # the image and its tag come from the environment
+    limits = spec["limits"]
+    assert isinstance(limits["timeout"], int) and 100 <= limits["timeout"] <= 300_000
+    assert isinstance(limits["memorySize"], int) and 128 <= limits["memorySize"] <= 512
+    annotations = spec.get("annotations", {})
+    assert annotations.get("provide-api-key", False) is _fires_triggers(action)
+    assert annotations.get("final") is True  # package inputs cannot be overridden
+
+
+def test_inputs_come_from_the_environment_and_no_secret_is_written() -> None:
+    for name, spec in PACKAGE["inputs"].items():
+        assert re.fullmatch(r"\$[A-Z_]+", spec["value"]), name
+    text = (ROOT / "manifest.yaml").read_text()
+    assert not re.search(r"(?i)(token|key|password|secret)\s*:\s*['\"]?[A-Za-z0-9_\-]{16,}", text)
+    assert "redis://" not in text
+
+
+# -- the runtime image and CI ----------------------------------------------------
+
+
+def test_dockerfile_passes_hadolint_and_pins_its_base() -> None:
+    dockerfile = ROOT / "runtime" / "Dockerfile"
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
+    run = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    text = dockerfile.read_text()
+    base = re.search(r"ARG RUNTIME_IMAGE=(\S+)", text).group(1)
+    assert re.fullmatch(r"openwhisk/action-python-v3\.1[12]:\d+\.\d+\.\d+", base)
+    assert text.count("FROM ${RUNTIME_IMAGE}") == 2  # a build stage and a clean runtime stage
+
+
+def test_workflows_build_push_and_deploy_with_secrets() -> None:
+    deploy = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    test = yaml.safe_load((ROOT / ".github/workflows/test.yml").read_text())
+    steps = json.dumps(deploy["jobs"])
+    assert "runtime/Dockerfile" in steps and "${{ github.sha }}" in steps
+    assert "wskdeploy -m manifest.yaml" in steps and "wskdeploy --preview" in steps
+    assert "secrets.X_BEARER_TOKEN" in steps and "secrets.REDIS_URL" in steps
+    assert "make test" in json.dumps(test["jobs"])
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme
