@@ -50,6 +50,40 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH",
+    "Access-Control-Allow-Headers": "Authorization, Origin, X-Requested-With, Content-Type, Accept",
+}
+
+
+async def _web_params(request: Request) -> dict[str, Any] | None:
+    """Query and JSON (or form) body merged, plus OpenWhisk's __ow_* fields."""
+    params: dict[str, Any] = dict(request.query_params)
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind == "application/x-www-form-urlencoded":
+        params.update(dict(await request.form()))
+    elif request.method not in ("GET", "HEAD"):
+        body = await _json_body(request)
+        if body is None:
+            return None
+        params.update(body)
+    params["__ow_method"] = request.method.lower()
+    params["__ow_headers"] = {k.lower(): v for k, v in request.headers.items()}
+    params["__ow_path"] = ""
+    return params
+
+
+def _http_projection(result: dict[str, Any]) -> Response:
+    """A .http web action's result: {statusCode, headers, body}."""
+    headers = {**CORS, **{str(k): str(v) for k, v in (result.get("headers") or {}).items()}}
+    status = int(result.get("statusCode", 200))
+    body = result.get("body", "")
+    if isinstance(body, (dict, list)):
+        return JSONResponse(body, status_code=status, headers=headers)
+    return Response(str(body), status_code=status, headers=headers)
+
+
 def build_app(engine: Engine) -> Starlette:
     namespace = engine.config.namespace
 
@@ -117,7 +151,43 @@ def build_app(engine: Engine) -> Starlette:
         items = engine.activations.recent(limit, skip, request.query_params.get("name"))
         return JSONResponse([a.record() for a in items if a.finished.is_set()])
 
+    async def web_action(request: Request) -> Response:
+        """OpenWhisk web actions: no key needed, params from query and body, .json or .http."""
+        name, _, extension = request.path_params["action"].partition(".")
+        extension = extension or "http"
+        try:
+            action = engine.action(request.path_params["pkg"], name)
+        except UnknownEntity:
+            action = None
+        if action is None or not action.web or extension not in ("json", "http"):
+            return JSONResponse(NOT_FOUND, status_code=404, headers=CORS)
+        if request.path_params["ns"] not in ("_", namespace):
+            return JSONResponse(NOT_FOUND, status_code=404, headers=CORS)
+        if request.method == "OPTIONS":
+            return Response(status_code=200, headers=CORS)
+        params = await _web_params(request)
+        if params is None:
+            return JSONResponse({"error": "The request content was malformed."}, 400, headers=CORS)
+        activation = engine.invoke(action, params)
+        await asyncio.to_thread(activation.finished.wait, action.timeout_ms / 1000 + 5)
+        result = activation.result or {}
+        if not activation.success:
+            status = result.get("statusCode") if extension == "http" else None
+            body = {
+                "error": result.get("error", "The action failed."),
+                "code": activation.activation_id,
+            }
+            return JSONResponse(body, status_code=int(status or 400), headers=CORS)
+        if extension == "json":
+            return JSONResponse(result, headers=CORS)
+        return _http_projection(result)
+
     routes = [
+        Route(
+            "/api/v1/web/{ns}/{pkg}/{action}",
+            web_action,
+            methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"],
+        ),
         Route("/api/v1/namespaces/{ns}/triggers/{name}", fire_trigger, methods=["POST"]),
         Route("/api/v1/namespaces/{ns}/actions/{path:path}", invoke_action, methods=["POST"]),
         Route("/api/v1/namespaces/{ns}/activations/{id}", get_activation, methods=["GET"]),
