@@ -10,6 +10,7 @@ demo: setup
 
 test: setup
 	./scripts/ensure-redis.sh
+	./scripts/ensure-chromium.sh
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest
 

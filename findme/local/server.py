@@ -9,6 +9,7 @@ import hmac
 import json
 import socket
 import threading
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -16,10 +17,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from findme.local.engine import BLOCKING_WAIT_SECONDS, Engine, UnknownEntity
+from findme.local.photo_routes import photo_routes
 
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # the search page
 NOT_FOUND = {"error": "The requested resource does not exist.", "code": 0}
 UNAUTHORIZED = {"error": "The supplied authentication is invalid", "code": 0}
 
@@ -85,6 +89,7 @@ def _http_projection(result: dict[str, Any]) -> Response:
 
 
 def build_app(engine: Engine) -> Starlette:
+    photo_root = Path(engine.config.photo_root) if engine.config.photo_root else None
     namespace = engine.config.namespace
 
     def guard(request: Request) -> Response | None:
@@ -193,6 +198,9 @@ def build_app(engine: Engine) -> Starlette:
         Route("/api/v1/namespaces/{ns}/activations/{id}", get_activation, methods=["GET"]),
         Route("/api/v1/namespaces/{ns}/activations", list_activations, methods=["GET"]),
     ]
+    routes += photo_routes(photo_root)
+    if STATIC_DIR.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="page"))
     return Starlette(routes=routes)
 
 

@@ -1,0 +1,159 @@
+// FindMe's search page: starts a search through the register_search web action
+// and polls search_status, showing matches as they are found. No build step.
+"use strict";
+
+const apiBase = (() => {
+  const fromQuery = new URLSearchParams(location.search).get("api");
+  const fromMeta = document.querySelector('meta[name="findme-api"]').content;
+  return (fromQuery || fromMeta || `${location.origin}/api/v1/web/guest/findme`).replace(/\/$/, "");
+})();
+// The local engine also offers the folders under its photo root and their photos.
+const localBase = new URL("/findme", apiBase).href;
+
+const $ = (id) => document.getElementById(id);
+let pollTimer = null;
+
+function showError(message) {
+  $("error").textContent = message;
+  $("error").hidden = !message;
+}
+
+async function callAction(name, params, method = "POST") {
+  const url = new URL(`${apiBase}/${name}.json`);
+  const options = { method, headers: {} };
+  if (method === "GET") {
+    Object.entries(params).forEach(([k, v]) => url.searchParams.set(k, v));
+  } else {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(params);
+  }
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch (error) {
+    throw new Error(`FindMe cannot be reached at ${apiBase} (${error.message}).`);
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
+  return body;
+}
+
+async function loadFolders() {
+  try {
+    const response = await fetch(`${localBase}/folders`);
+    if (!response.ok) return;
+    const { folders } = await response.json();
+    $("folder").replaceChildren(...folders.map((f) => new Option(f === "." ? "(all photos)" : f, f)));
+    $("folder-field").hidden = folders.length === 0;
+  } catch (_) { /* not the local engine: no folders to offer */ }
+}
+
+function readAsBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1]);
+    reader.onerror = () => reject(new Error("Your photo could not be read."));
+    reader.readAsDataURL(file);
+  });
+}
+
+function photoUrl(match, folder) {
+  if (/^https:\/\//.test(match.photo)) return match.photo;
+  return `${localBase}/photos/${[folder, match.photo].filter((p) => p && p !== ".").map(encodeURI).join("/")}`;
+}
+
+function matchCard(match, folder) {
+  const item = document.createElement("li");
+  item.dataset.photo = match.photo;
+  const frame = document.createElement("div");
+  frame.className = "photo";
+  const img = document.createElement("img");
+  img.src = photoUrl(match, folder);
+  img.alt = `Photo ${match.photo}`;
+  img.loading = "lazy";
+  const [top, right, bottom, left] = match.box;
+  const outline = document.createElement("div");
+  outline.className = "face";
+  Object.assign(outline.style, {
+    left: `${(100 * left) / match.width}%`, top: `${(100 * top) / match.height}%`,
+    width: `${(100 * (right - left)) / match.width}%`, height: `${(100 * (bottom - top)) / match.height}%`,
+  });
+  frame.append(img, outline);
+  const caption = document.createElement("div");
+  caption.className = "caption";
+  const link = document.createElement("a");
+  link.href = match.post_url || img.src;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.textContent = match.post_url ? "open the post" : match.photo;
+  const distance = document.createElement("span");
+  distance.textContent = `distance ${match.distance.toFixed(2)}`;
+  caption.append(link, distance);
+  item.append(frame, caption);
+  return item;
+}
+
+const STATE_WORDS = {
+  queued: "Waiting to start…", searching: "Looking for photos and your face…",
+  comparing: "Comparing faces…", done: "Done.", failed: "The search failed.",
+};
+
+function render(status, folder) {
+  $("progress").hidden = false;
+  $("state").textContent = STATE_WORDS[status.state] || status.state;
+  $("bar").max = Math.max(status.photos_total, 1);
+  $("bar").value = status.photos_done;
+  $("counts").textContent =
+    `${status.photos_done} of ${status.photos_total} photos checked, ` +
+    `${status.matches.length} with you, ${status.photos_failed} could not be read`;
+  const list = $("matches");
+  const shown = new Set([...list.children].map((li) => li.dataset.photo));
+  status.matches.filter((m) => !shown.has(m.photo)).forEach((m) => list.append(matchCard(m, folder)));
+  $("results").hidden = status.matches.length === 0;
+  if (status.state === "failed") showError(`The search failed: ${status.error}.`);
+}
+
+async function poll(jobId, folder) {
+  try {
+    const status = await callAction("search_status", { job_id: jobId }, "GET");
+    render(status, folder);
+    if (status.state === "done" || status.state === "failed") {
+      $("start").disabled = false;
+      return;
+    }
+  } catch (error) {
+    showError(error.message);
+  }
+  pollTimer = setTimeout(() => poll(jobId, folder), 500);
+}
+
+$("threshold").addEventListener("input", () => {
+  $("threshold-value").textContent = Number($("threshold").value).toFixed(2);
+});
+
+$("search").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("");
+  clearTimeout(pollTimer);
+  const file = $("reference").files[0];
+  if (!file) return showError("Choose a photo of yourself first.");
+  const folder = $("folder-field").hidden ? "" : $("folder").value;
+  $("start").disabled = true;
+  $("matches").replaceChildren();
+  $("results").hidden = true;
+  try {
+    const params = {
+      query: $("query").value.trim(),
+      threshold: Number($("threshold").value),
+      reference_image: await readAsBase64(file),
+    };
+    if (folder) Object.assign(params, { source: "folder", folder });
+    const { job_id: jobId } = await callAction("register_search", params);
+    poll(jobId, folder);
+  } catch (error) {
+    showError(error.message);
+    $("start").disabled = false;
+  }
+});
+
+loadFolders();
