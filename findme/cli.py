@@ -9,17 +9,25 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
+from findme import report
 from findme.client import OpenWhiskClient
+from findme.download import fetch
+from findme.errors import BadRequest
 from findme.images import PhotoError, open_image
-from findme.jobs import FINAL_STATES
+from findme.jobs import FINAL_STATES, JobStore
+from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH
 from findme.local.runner import LocalFindMe
-from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD
+from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
+from findme.sources.folder import FolderSource, inside_root
+from findme.stages.status import status_document
+from findme.store import redis_client
 
 POLL_SECONDS = 0.2
 
@@ -140,6 +148,51 @@ def command_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _photo_reader(job: dict[str, str]) -> Callable[[dict[str, Any]], bytes | None]:
+    """Reads a matched photo for the report: from the job's folder, or its media host."""
+    settings = Settings.load()
+
+    def read(match: dict[str, Any]) -> bytes | None:
+        try:
+            if job.get("source") == "folder" and job.get("photo_root"):
+                root = Path(job["photo_root"]).resolve()
+                folder = inside_root(root, job.get("folder", "."), "folder")
+                return FolderSource(root=root, folder=folder).read(match)
+            return fetch(match["photo"], settings.allowed_media_hosts)
+        except (PhotoError, BadRequest):
+            return None
+
+    return read
+
+
+def command_report(args: argparse.Namespace) -> int:
+    embedded = None
+    url = Settings.load().redis_url
+    if not url:
+        embedded = EmbeddedRedis()
+        url = embedded.url
+    try:
+        store = JobStore(redis_client(url), Settings.load().job_ttl_seconds)
+        status = store.status(args.job_id)
+        if status is None:
+            raise UsageError(f"no job {args.job_id} (unknown or expired)")
+        document = status_document(status)
+        if args.format == "csv":
+            text = report.to_csv(document)
+        elif args.format == "json":
+            text = report.to_json(document)
+        else:
+            text = report.to_html(document, _photo_reader(status.fields))
+    finally:
+        if embedded:
+            embedded.close()
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="findme", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--auth", default=GUEST_AUTH, help="UUID:KEY (default: the guest key)")
     serve.add_argument("--workers", type=int, help="compare workers (default: one per core)")
     serve.set_defaults(run=command_serve)
+
+    trip = commands.add_parser("report", help="the matches of a finished search, as a report")
+    trip.add_argument("job_id")
+    trip.add_argument("--format", choices=("html", "csv", "json"), default="html")
+    trip.add_argument("--output", "-o", type=Path, help="write here instead of to stdout")
+    trip.set_defaults(run=command_report)
     return parser
 
 

@@ -128,6 +128,16 @@ return complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 )
 
 
+# Writes fields only while the job exists, so a late event for a deleted or
+# expired job cannot bring back a partial record without a TTL.
+# KEYS: job; ARGV: field, value, field, value, ...
+_UPDATE_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+
 @dataclass(frozen=True)
 class JobStatus:
     job_id: str
@@ -149,6 +159,7 @@ class JobStore:
         self.ttl = ttl_seconds
         self._record = client.register_script(_RECORD_OUTCOME)
         self._finish = client.register_script(_FINISH_SEARCH)
+        self._update = client.register_script(_UPDATE_IF_EXISTS)
 
     # -- jobs ---------------------------------------------------------------
     def create(self, job_id: str, fields: dict[str, str], upload: bytes | None = None) -> None:
@@ -165,22 +176,22 @@ class JobStore:
         record = self.redis.hgetall(job_key(job_id))
         return {_text(k): _text(v) for k, v in record.items()} or None
 
-    def update(self, job_id: str, **fields: str) -> None:
-        self.redis.hset(job_key(job_id), mapping={**fields, "updated": str(time.time())})
+    def update(self, job_id: str, **fields: str) -> bool:
+        """Sets fields of an existing job; False when the job is gone."""
+        flat = [item for pair in {**fields, "updated": str(time.time())}.items() for item in pair]
+        return bool(self._update(keys=[job_key(job_id)], args=flat))
 
     def claim_search(self, job_id: str) -> bool:
         """True for the first delivery of a job's search_request only."""
+        if not self.redis.exists(job_key(job_id)):
+            return False
         return bool(self.redis.hsetnx(job_key(job_id), "search_started", str(time.time())))
 
     def set_state(self, job_id: str, state: State) -> None:
         self.update(job_id, state=state.value)
 
     def fail(self, job_id: str, reason: str) -> None:
-        now = str(time.time())
-        self.redis.hset(
-            job_key(job_id),
-            mapping={"state": State.FAILED.value, "error": reason, "finished": now, "updated": now},
-        )
+        self.update(job_id, state=State.FAILED.value, error=reason, finished=str(time.time()))
 
     def take_upload(self, job_id: str) -> bytes | None:
         """The uploaded reference photo; deleted once read (it is biometric data)."""

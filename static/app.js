@@ -12,6 +12,8 @@ const localBase = new URL("/findme", apiBase).href;
 
 const $ = (id) => document.getElementById(id);
 let pollTimer = null;
+let lastStatus = null;
+let lastFolder = "";
 
 function showError(message) {
   $("error").textContent = message;
@@ -110,6 +112,9 @@ function render(status, folder) {
   const shown = new Set([...list.children].map((li) => li.dataset.photo));
   status.matches.filter((m) => !shown.has(m.photo)).forEach((m) => list.append(matchCard(m, folder)));
   $("results").hidden = status.matches.length === 0;
+  lastStatus = status;
+  lastFolder = folder;
+  $("downloads").hidden = !(status.state === "done" && status.matches.length > 0);
   if (status.state === "failed") showError(`The search failed: ${status.error}.`);
 }
 
@@ -153,6 +158,19 @@ $("search").addEventListener("submit", async (event) => {
   } catch (error) {
     showError(error.message);
     $("start").disabled = false;
+  }
+});
+
+$("download-csv").addEventListener("click", () => {
+  FindMeReport.save(FindMeReport.csv(lastStatus), "findme-matches.csv", "text/csv");
+});
+$("download-html").addEventListener("click", async () => {
+  $("download-html").disabled = true;
+  try {
+    const page = await FindMeReport.html(lastStatus, (m) => photoUrl(m, lastFolder));
+    FindMeReport.save(page, "findme-report.html", "text/html");
+  } finally {
+    $("download-html").disabled = false;
   }
 });
 

@@ -126,3 +126,41 @@ def test_without_redis_url_an_embedded_redis_keeps_the_data_in_the_user_data_dir
     assert run.returncode == 0, run.stderr
     assert len(json.loads(run.stdout)["matches"]) == 3
     assert (tmp_path / "data" / "findme" / "redis.db").exists()
+
+
+def test_report_of_a_finished_search(event: tuple[Path, dict[str, bool]], tmp_path: Path) -> None:
+    folder, _ = event
+    run = findme(
+        "search",
+        "--json",
+        "--query",
+        "#pycon",
+        "--reference",
+        str(pv.PHOTOS / "obama.jpg"),
+        "--folder",
+        str(folder / "talk"),
+    )
+    job_id = json.loads(run.stdout)["job_id"]
+
+    csv_run = findme("report", job_id, "--format", "csv")
+    assert csv_run.returncode == 0, csv_run.stderr
+    lines = csv_run.stdout.splitlines()
+    assert lines[0] == "photo,post_url,author,distance,top,right,bottom,left"
+    assert sorted(line.split(",")[0] for line in lines[1:]) == [
+        "obama2.jpg",
+        "obama3-grey.png",
+        "stage-rotated.jpg",
+    ]
+
+    as_json = json.loads(findme("report", job_id, "--format", "json").stdout)
+    assert as_json["query"] == "#pycon" and len(as_json["matches"]) == 3
+
+    page = tmp_path / "report.html"
+    assert findme("report", job_id, "--output", str(page)).returncode == 0
+    text = page.read_text()
+    assert text.count('src="data:image/jpeg;base64,') == 3  # photos inside: self-contained
+    assert "<h1>#pycon</h1>" in text and "3 photos of you among 3" in text
+
+    missing = findme("report", "0" * 32)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"findme: error: no job {'0' * 32} (unknown or expired)"

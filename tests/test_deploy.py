@@ -133,7 +133,7 @@ def test_every_action_runs_under_the_runtime_convention(
     ]
 
     result, logs = run_action("compare_images", batch, photo_root, endpoint.url, with_key=False)
-    assert result == {"job_id": job_id, "match": 3, "no_match": 0, "failed": 0}
+    assert result == {"job_id": job_id, "match": 3, "no_match": 0, "failed": 0}, logs
 
     status, logs = run_action("search_status", {"job_id": job_id}, photo_root, endpoint.url)
     assert status["state"] == "done"

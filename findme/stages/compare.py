@@ -10,7 +10,7 @@ from findme.codec import hex_to_descriptor
 from findme.errors import BadRequest, NotFound, run_action
 from findme.images import PhotoError, decode_for_detection
 from findme.jobs import FINAL_STATES, Outcome
-from findme.settings import Settings
+from findme.settings import DEFAULT_THRESHOLD, Settings
 from findme.sources import Source, open_source
 from findme.store import job_store
 
@@ -68,7 +68,7 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
         store.fail(job_id, "the reference descriptor has expired")
         return {"job_id": job_id, "skipped": "no reference descriptor"}
     reference = hex_to_descriptor(descriptor_hex)
-    threshold = float(job["threshold"])
+    threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
     source = open_source(job, settings)
     counts = {outcome.value: 0 for outcome in Outcome}
     for entry in entries:

@@ -73,7 +73,8 @@ def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     resolved = inside_root(photo_root(settings), folder, "folder")
     if not resolved.is_dir():
         raise BadRequest(f"folder {folder!r} is not a folder under the photo root")
-    return {"source": source, "folder": folder}
+    # The root is kept so `findme report` can embed the photos later.
+    return {"source": source, "folder": folder, "photo_root": str(photo_root(settings))}
 
 
 def register_search(args: dict[str, Any]) -> dict[str, Any]:
