@@ -11,6 +11,7 @@ demo: setup
 test: setup
 	./scripts/ensure-redis.sh
 	./scripts/ensure-chromium.sh
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest
 
