@@ -48,12 +48,26 @@ def _read_reference(path: Path) -> bytes:
     return data
 
 
-def _check_search_args(args: argparse.Namespace) -> bytes:
-    if not args.folder.is_dir():
-        raise UsageError(f"no such folder: {args.folder}")
+def _search_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The register_search params of a CLI search, checked before any engine starts."""
     if not MIN_THRESHOLD <= args.threshold <= MAX_THRESHOLD:
         raise UsageError(f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}")
-    return _read_reference(args.reference)
+    if (args.reference is None) == (args.handle is None):
+        raise UsageError("give one reference: --reference PHOTO or --handle X_USERNAME")
+    params: dict[str, Any] = {"query": args.query, "threshold": args.threshold}
+    if args.folder is not None:
+        if not args.folder.is_dir():
+            raise UsageError(f"no such folder: {args.folder}")
+        params.update(source="folder", folder=".")
+    elif not args.query:
+        raise UsageError("give --folder DIR, or --query '#hashtag' to search X")
+    else:
+        params.update(source="twitter", max_posts=args.max_posts)
+    if args.reference is not None:
+        params["reference_image"] = base64.b64encode(_read_reference(args.reference)).decode()
+    else:
+        params["handle"] = args.handle
+    return params
 
 
 def _summary(status: dict[str, Any]) -> dict[str, Any]:
@@ -65,10 +79,16 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
         "photos_done": status["photos_done"],
         "photos_failed": status["photos_failed"],
         "matches": [
-            {"photo": m["photo"], "distance": m["distance"], "box": m["box"]}
+            {
+                "photo": m["photo"],
+                "distance": m["distance"],
+                "box": m["box"],
+                **({"post_url": m["post_url"]} if m.get("post_url") else {}),
+            }
             for m in status["matches"]
         ],
         "failed": status["failed"],
+        **({"warning": status["warning"]} if status.get("warning") else {}),
     }
 
 
@@ -88,7 +108,8 @@ def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]
             for match in status["matches"]:
                 if not quiet and match["photo"] not in shown:
                     shown.add(match["photo"])
-                    tqdm.write(f"match  {match['photo']}  distance {match['distance']:.3f}")
+                    post = f"  {match['post_url']}" if match.get("post_url") else ""
+                    tqdm.write(f"match  {match['photo']}  distance {match['distance']:.3f}{post}")
             if status["state"] in FINAL_STATES:
                 return status
             time.sleep(POLL_SECONDS)
@@ -97,19 +118,10 @@ def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]
 
 
 def command_search(args: argparse.Namespace) -> int:
-    reference = _check_search_args(args)
+    params = _search_params(args)
     with LocalFindMe(photo_root=args.folder, compare_workers=args.workers) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
-        code, started = client.invoke(
-            "register_search",
-            {
-                "query": args.query,
-                "source": "folder",
-                "folder": ".",
-                "threshold": args.threshold,
-                "reference_image": base64.b64encode(reference).decode(),
-            },
-        )
+        code, started = client.invoke("register_search", params)
         if "job_id" not in started:
             raise UsageError(started.get("error") or f"register_search answered HTTP {code}")
         status = _follow(client, started["job_id"], quiet=args.json)
@@ -197,10 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="findme", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    search = commands.add_parser("search", help="find the photos of a person in a folder")
-    search.add_argument("--reference", type=Path, required=True, help="a photo of the person")
-    search.add_argument("--folder", type=Path, required=True, help="the photos to search")
-    search.add_argument("--query", default="", help="a label for the search")
+    search = commands.add_parser("search", help="find the photos of a person")
+    search.add_argument("--reference", type=Path, help="a photo of the person")
+    search.add_argument("--handle", help="or: the person's X username (their profile picture)")
+    search.add_argument("--folder", type=Path, help="search the photos of this folder")
+    search.add_argument("--query", default="", help="search X for this (e.g. '#pycon')")
+    search.add_argument("--max-posts", type=int, default=1000, help="X posts to read at most")
     search.add_argument(
         "--threshold",
         type=float,

@@ -12,6 +12,7 @@ from findme.download import fetch
 from findme.jobs import JobStore
 from findme.settings import Settings
 from findme.sources.folder import inside_root, photo_root, read_limited
+from findme.sources.twitter import XUnavailable, profile_picture_url
 
 
 class ReferenceUnusable(Exception):
@@ -43,9 +44,28 @@ def _reference_bytes(
 def reference_descriptor(
     job_id: str, job: dict[str, str], store: JobStore, settings: Settings
 ) -> tuple[str, np.ndarray]:
-    """The descriptor of the largest face of the reference photo, and its cache key."""
-    data = _reference_bytes(job_id, job, store, settings)
-    fingerprint = hashlib.sha256(data).hexdigest()
+    """The descriptor of the largest face of the reference photo, and its cache key.
+
+    Photos are keyed by their content; an X profile picture by its URL, which
+    X changes whenever the picture changes, so a cached one skips the download.
+    """
+    picture_url = None
+    if job.get("reference_kind") == "handle":
+        try:
+            picture_url = profile_picture_url(settings, job.get("reference", ""))
+        except XUnavailable as error:
+            raise ReferenceUnusable(str(error)) from None
+        fingerprint = "x-profile:" + hashlib.sha256(picture_url.encode()).hexdigest()
+        cached = store.reference(fingerprint)
+        if cached is not None:
+            return fingerprint, hex_to_descriptor(cached)
+        try:
+            data = fetch(picture_url, settings.allowed_media_hosts)
+        except images.PhotoError as error:
+            raise ReferenceUnusable(f"profile picture: {error}") from None
+    else:
+        data = _reference_bytes(job_id, job, store, settings)
+        fingerprint = hashlib.sha256(data).hexdigest()
     cached = store.reference(fingerprint)
     if cached is not None:
         return fingerprint, hex_to_descriptor(cached)

@@ -39,6 +39,9 @@ class Settings:
     detect_max_side: int
     detect_upsample: int
     allowed_media_hosts: frozenset[str]
+    x_bearer_token: str | None
+    x_photo_size: str
+    replay_file: str | None
     api_host: str | None
     api_key: str | None
     api_verify_tls: bool
@@ -70,6 +73,13 @@ class Settings:
                 for h in env.get("FINDME_MEDIA_HOSTS", "pbs.twimg.com").split(",")
                 if h.strip()
             ),
+            # A package input on OpenWhisk, the environment locally; never logged.
+            x_bearer_token=args.get("x_bearer_token") or env.get("X_BEARER_TOKEN") or None,
+            # X serves photos at thumb/small/medium/large: medium (at most 1200 px)
+            # keeps 40 px faces findable at a fraction of large's bytes.
+            x_photo_size=env.get("FINDME_X_PHOTO_SIZE", "medium"),
+            # Recorded third-party responses to replay instead of the network (tests, demos).
+            replay_file=env.get("FINDME_REPLAY") or None,
             api_host=env.get("__OW_API_HOST"),
             api_key=env.get("__OW_API_KEY"),
             # OpenWhisk standalone and many clusters serve a self-signed certificate.

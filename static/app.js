@@ -11,6 +11,7 @@ const apiBase = (() => {
 const localBase = new URL("/findme", apiBase).href;
 
 const $ = (id) => document.getElementById(id);
+const X_SOURCE = "\u0000x";  // never a folder name
 let pollTimer = null;
 let lastStatus = null;
 let lastFolder = "";
@@ -45,7 +46,9 @@ async function loadFolders() {
     const response = await fetch(`${localBase}/folders`);
     if (!response.ok) return;
     const { folders } = await response.json();
-    $("folder").replaceChildren(...folders.map((f) => new Option(f === "." ? "(all photos)" : f, f)));
+    const options = folders.map((f) => new Option(`Folder: ${f === "." ? "all photos" : f}`, f));
+    options.push(new Option("Posts on X matching the search", X_SOURCE));
+    $("folder").replaceChildren(...options);
     $("folder-field").hidden = folders.length === 0;
   } catch (_) { /* not the local engine: no folders to offer */ }
 }
@@ -141,8 +144,12 @@ $("search").addEventListener("submit", async (event) => {
   showError("");
   clearTimeout(pollTimer);
   const file = $("reference").files[0];
-  if (!file) return showError("Choose a photo of yourself first.");
-  const folder = $("folder-field").hidden ? "" : $("folder").value;
+  const handle = $("handle").value.trim();
+  if (!file && !handle) return showError("Choose a photo of yourself, or give your X username.");
+  if (file && handle) return showError("Give either a photo or an X username, not both.");
+  const chosen = $("folder-field").hidden ? X_SOURCE : $("folder").value;
+  const folder = chosen === X_SOURCE ? "" : chosen;
+  if (!folder && !$("query").value.trim()) return showError("Type what to search on X, like #pycon.");
   $("start").disabled = true;
   $("matches").replaceChildren();
   $("results").hidden = true;
@@ -150,9 +157,10 @@ $("search").addEventListener("submit", async (event) => {
     const params = {
       query: $("query").value.trim(),
       threshold: Number($("threshold").value),
-      reference_image: await readAsBase64(file),
     };
-    if (folder) Object.assign(params, { source: "folder", folder });
+    if (file) params.reference_image = await readAsBase64(file);
+    else params.handle = handle;
+    Object.assign(params, folder ? { source: "folder", folder } : { source: "twitter" });
     const { job_id: jobId } = await callAction("register_search", params);
     poll(jobId, folder);
   } catch (error) {

@@ -12,6 +12,9 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+from findme import replay
+from findme.settings import Settings
+
 
 class _LogLines:
     """A stream that keeps what the action prints as OpenWhisk log lines."""
@@ -54,6 +57,7 @@ def _run(main: Any, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 def serve(conn: Connection, action_file: str, env: dict[str, str]) -> None:
     """The worker's loop: (activation env, params) in, (result, logs) out."""
     os.environ.update(env)
+    replay.install_from(Settings.load().replay_file)
     sys.path.insert(0, os.path.dirname(action_file))
     main = runpy.run_path(action_file, run_name="__action__")["main"]
     conn.send(("ready", os.getpid()))

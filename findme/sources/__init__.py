@@ -1,4 +1,4 @@
-"""Where posts with photos come from: a folder here, X with the X issue.
+"""Where posts with photos come from: a folder under the photo root, or X.
 
 A source lists photo entries, dicts with at least "photo" (the photo's id in
 the job, shown to the user) and optionally "post_url"; and reads the bytes of
@@ -20,12 +20,15 @@ class Source(Protocol):
     def read(self, entry: dict[str, Any]) -> bytes: ...
 
 
-SOURCES = ("folder",)
+SOURCES = ("folder", "twitter")
 
 
 def open_source(job: dict[str, str], settings: Settings) -> Source:
     from findme.sources.folder import FolderSource
+    from findme.sources.twitter import XSource
 
     if job.get("source") == "folder":
         return FolderSource.for_job(job, settings)
+    if job.get("source") == "twitter":
+        return XSource.for_job(job, settings)
     raise BadRequest(f"source {job.get('source')!r} is not available")

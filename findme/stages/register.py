@@ -15,6 +15,7 @@ from findme.jobs import new_job_id
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
 from findme.sources import SOURCES
 from findme.sources.folder import inside_root, photo_root
+from findme.sources.twitter import DEFAULT_MAX_POSTS, HANDLE_PATTERN
 from findme.store import job_store
 
 REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handle")
@@ -60,7 +61,10 @@ def _reference(args: dict[str, Any], settings: Settings) -> tuple[str, str, byte
         if not resolved.is_file():
             raise BadRequest("reference_path is not a file under the photo root")
         return "path", path, None
-    raise BadRequest("handle: the X source is not available yet")
+    handle = params.required_str(args, name, 16)
+    if not HANDLE_PATTERN.match(handle):
+        raise BadRequest("handle must be an X username (letters, digits, _; at most 15)")
+    return "handle", handle.lstrip("@"), None
 
 
 def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
@@ -68,6 +72,11 @@ def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     source = params.optional_str(args, "source", 32) or ("folder" if folder else "twitter")
     if source not in SOURCES:
         raise BadRequest(f"source must be one of: {', '.join(SOURCES)} (got {source!r})")
+    if source == "twitter":
+        if not params.optional_str(args, "query", 512):
+            raise BadRequest("query is required for the X source (for example '#pycon')")
+        max_posts = params.number_in_range(args, "max_posts", DEFAULT_MAX_POSTS, 10, 10_000)
+        return {"source": source, "max_posts": str(int(max_posts))}
     if folder is None:
         raise BadRequest("folder is required for the folder source")
     resolved = inside_root(photo_root(settings), folder, "folder")

@@ -11,6 +11,7 @@ from findme.jobs import FINAL_STATES, JobStore, State
 from findme.reference import ReferenceUnusable, reference_descriptor
 from findme.settings import Settings
 from findme.sources import open_source
+from findme.sources.twitter import SearchCutShort, XUnavailable
 from findme.store import job_store
 
 
@@ -31,10 +32,13 @@ def _fire_batches(job_id: str, job: dict[str, str], store: JobStore, settings: S
             fire_trigger(settings, "tweet_image", {"job_id": job_id, "photos": batch})
             batches += 1
 
-    for entry in source.photos():
-        pending.append(entry)
-        if len(pending) >= settings.batch_size:
-            flush()
+    try:
+        for entry in source.photos():
+            pending.append(entry)
+            if len(pending) >= settings.batch_size:
+                flush()
+    except SearchCutShort as cut:
+        store.update(job_id, warning=str(cut))  # the photos found so far still count
     flush()
     return batches
 
@@ -57,7 +61,8 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         store.fail(job_id, str(error))
         return {"job_id": job_id, "state": State.FAILED.value, "reason": str(error)}
     except Exception as error:
-        reason = str(error) if isinstance(error, ActionError) else type(error).__name__
+        worded = isinstance(error, (ActionError, XUnavailable))
+        reason = str(error) if worded else type(error).__name__
         store.fail(job_id, f"the search stopped: {reason}")
         raise
     state = store.finish_search(job_id)

@@ -30,6 +30,8 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         "matches": status.matches,
         "failed": status.failed,
     }
+    if fields.get("warning"):
+        document["warning"] = fields["warning"]
     if fields.get("error"):
         document["error"] = fields["error"]
     return document

@@ -1,0 +1,164 @@
+"""Photos from X: recent search with tweepy, and a person's profile picture.
+
+Only photos count (not videos or GIFs); retweets are left out by the query;
+each photo carries its post URL and author. Errors are bounded: a 429 waits
+for the reset time a few times, 5xx and network errors back off a few times,
+401/403 are about the token; a search cut short keeps what it found.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import tweepy
+
+from findme.download import fetch
+from findme.settings import Settings
+
+# tweepy logs request headers (the bearer token) at DEBUG: never let it.
+logging.getLogger("tweepy").setLevel(logging.INFO)
+
+HANDLE_PATTERN = re.compile(r"^@?([A-Za-z0-9_]{1,15})$")
+DEFAULT_MAX_POSTS = 1000
+MAX_RATE_LIMIT_WAITS = 2
+MAX_RATE_LIMIT_WAIT_SECONDS = 120
+MAX_RETRIES = 3
+_TRANSIENT = (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout)
+
+
+class XUnavailable(Exception):
+    """The X API refused or failed; str(error) says why, without the token."""
+
+
+class SearchCutShort(Exception):
+    """The search stopped after some pages; the photos yielded so far stand."""
+
+
+def _client(settings: Settings) -> tweepy.Client:
+    if not settings.x_bearer_token:
+        raise XUnavailable(
+            "no X bearer token: set X_BEARER_TOKEN (locally) or the x_bearer_token package input"
+        )
+    return tweepy.Client(bearer_token=settings.x_bearer_token, wait_on_rate_limit=False)
+
+
+def photo_variant(url: str, size: str) -> str:
+    """https://pbs.twimg.com/media/ID.jpg -> .../media/ID?format=jpg&name=SIZE."""
+    parts = urlsplit(url)
+    stem, dot, extension = parts.path.rpartition(".")
+    if not dot:
+        return url
+    return f"{parts.scheme}://{parts.netloc}{stem}?format={extension}&name={size}"
+
+
+def _with_retries(call: Any, what: str) -> Any:
+    """Runs one X API call with the bounded rate-limit and error policy."""
+    waits = retries = 0
+    while True:
+        try:
+            return call()
+        except tweepy.TooManyRequests as error:
+            waits += 1
+            if waits > MAX_RATE_LIMIT_WAITS:
+                raise XUnavailable(f"X rate limit reached {waits} times while {what}") from None
+            reset = getattr(error, "reset_time", None) or 0
+            time.sleep(min(max(reset - time.time(), 0) + 1, MAX_RATE_LIMIT_WAIT_SECONDS))
+        except (tweepy.Unauthorized, tweepy.Forbidden) as error:
+            code = error.response.status_code if error.response is not None else "401/403"
+            raise XUnavailable(
+                f"X refused the bearer token (HTTP {code}) while {what}: check x_bearer_token "
+                "and that its app has access to recent search"
+            ) from None
+        except _TRANSIENT as error:
+            retries += 1
+            if retries > MAX_RETRIES:
+                raise XUnavailable(f"X failed while {what} ({type(error).__name__})") from None
+            time.sleep(0.5 * 2**retries)
+
+
+def profile_picture_url(settings: Settings, handle: str) -> str:
+    """The full-size profile picture of an X user (without the _normal suffix)."""
+    username = HANDLE_PATTERN.match(handle)
+    if not username:
+        raise XUnavailable(f"{handle!r} is not an X username")
+    client = _client(settings)
+    response = _with_retries(
+        lambda: client.get_user(username=username.group(1), user_fields=["profile_image_url"]),
+        f"looking up @{username.group(1)}",
+    )
+    user = response.data
+    if user is None or not getattr(user, "profile_image_url", None):
+        raise XUnavailable(f"X user @{username.group(1)} does not exist")
+    return re.sub(r"_normal(\.\w+)$", r"\1", user.profile_image_url)
+
+
+def _photos_of(
+    tweets: list[tweepy.Tweet], includes: dict[str, Any], size: str
+) -> Iterator[dict[str, Any]]:
+    media = {m.media_key: m for m in includes.get("media", [])}
+    users = {u.id: u.username for u in includes.get("users", [])}
+    for tweet in tweets:
+        keys = (tweet.attachments or {}).get("media_keys", [])
+        author = users.get(tweet.author_id)
+        post_url = f"https://x.com/{author or 'i/web'}/status/{tweet.id}"
+        for key in keys:
+            item = media.get(key)
+            if item is None or item.type != "photo" or not item.url:
+                continue
+            yield {
+                "photo": photo_variant(item.url, size),
+                "post_url": post_url,
+                "author": author,
+            }
+
+
+@dataclass
+class XSource:
+    settings: Settings
+    query: str
+    max_posts: int = DEFAULT_MAX_POSTS
+
+    @classmethod
+    def for_job(cls, job: dict[str, str], settings: Settings) -> XSource:
+        return cls(settings, job.get("query", ""), int(job.get("max_posts", DEFAULT_MAX_POSTS)))
+
+    def photos(self) -> Iterator[dict[str, Any]]:
+        client = _client(self.settings)
+        query = self.query if "-is:retweet" in self.query else f"{self.query} -is:retweet"
+        # Whole responses, not flatten(), which drops includes (media, users).
+        # A page that fails is asked again: the iterator keeps its next_token.
+        pages = iter(
+            tweepy.Paginator(
+                client.search_recent_tweets,
+                query=query,
+                max_results=max(10, min(100, self.max_posts)),
+                expansions=["attachments.media_keys", "author_id"],
+                media_fields=["url", "type", "width", "height"],
+                user_fields=["username"],
+            )
+        )
+        posts = read = 0
+        while posts < self.max_posts:
+            try:
+                response = _with_retries(lambda: next(pages), "searching X")
+            except StopIteration:
+                return
+            except XUnavailable as error:
+                if read == 0:
+                    raise
+                reason = f"the X search was cut short after {read} pages: {error}"
+                raise SearchCutShort(reason) from None
+            read += 1
+            tweets = (response.data or [])[: self.max_posts - posts]
+            posts += len(tweets)
+            yield from _photos_of(tweets, response.includes or {}, self.settings.x_photo_size)
+
+    def read(self, entry: dict[str, Any]) -> bytes:
+        return fetch(str(entry.get("photo", "")), self.settings.allowed_media_hosts)

@@ -1,0 +1,203 @@
+"""The X source against replayed X API v2 responses (no network here)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import responses
+
+from findme import replay
+from findme.settings import Settings
+from findme.sources.twitter import (
+    SearchCutShort,
+    XSource,
+    XUnavailable,
+    photo_variant,
+    profile_picture_url,
+)
+from tests import x_api
+
+MEDIA = "https://pbs.twimg.com/media/{}?format=jpg&name=medium"
+
+
+@pytest.fixture()
+def settings() -> Settings:
+    return Settings.load({"x_bearer_token": x_api.TOKEN}, env={})
+
+
+@pytest.fixture()
+def replaying(tmp_path: Path) -> Iterator[callable]:
+    mocks: list[responses.RequestsMock] = []
+
+    def start(interactions: list[dict]) -> responses.RequestsMock:
+        mock = replay.install(x_api.write_cassette(tmp_path, interactions))
+        mocks.append(mock)
+        return mock
+
+    yield start
+    for mock in mocks:
+        mock.stop()
+        mock.reset()
+    replay._active = None
+
+
+def test_pages_photos_only_post_urls_and_authors(settings: Settings, replaying, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    mock = replaying(x_api.pycon_interactions())
+    photos = list(XSource(settings, "#pycon").photos())
+    assert photos == [
+        {
+            "photo": MEDIA.format("OBAMA2"),
+            "post_url": "https://x.com/alice/status/101",
+            "author": "alice",
+        },
+        {
+            "photo": MEDIA.format("BIDEN"),
+            "post_url": "https://x.com/alice/status/101",
+            "author": "alice",
+        },
+        {
+            "photo": MEDIA.format("GROUP"),
+            "post_url": "https://x.com/carol/status/103",
+            "author": "carol",
+        },
+        {
+            "photo": MEDIA.format("BIDEN2"),
+            "post_url": "https://x.com/dave/status/104",
+            "author": "dave",
+        },
+        # the same photo posted again: the job's photo set compares it once
+        {
+            "photo": MEDIA.format("OBAMA2"),
+            "post_url": "https://x.com/bob/status/105",
+            "author": "bob",
+        },
+    ]
+    searches = [c.request for c in mock.calls if "search/recent" in c.request.url]
+    assert len(searches) == 4  # page 1, the 429, page 2 again, page 3
+    first = searches[0]
+    assert "query=%23pycon+-is%3Aretweet" in first.url
+    assert "expansions=attachments.media_keys%2Cauthor_id" in first.url
+    assert "media.fields=url%2Ctype%2Cwidth%2Cheight" in first.url
+    assert "next_token=b26v89c19zqg8o3fpzbkk" in searches[2].url
+    assert first.headers["Authorization"] == f"Bearer {x_api.TOKEN}"
+    assert x_api.TOKEN not in caplog.text
+
+
+def test_max_posts_caps_the_search(settings: Settings, replaying) -> None:
+    replaying(x_api.pycon_interactions())
+    photos = list(XSource(settings, "#pycon", max_posts=2).photos())
+    assert [p["post_url"] for p in photos] == ["https://x.com/alice/status/101"] * 2
+
+
+def test_a_401_is_about_the_token(settings: Settings, replaying) -> None:
+    replaying([x_api.error(x_api.SEARCH, 401)])
+    with pytest.raises(XUnavailable, match="X refused the bearer token \\(HTTP 401\\)") as caught:
+        list(XSource(settings, "#pycon").photos())
+    assert x_api.TOKEN not in str(caught.value)
+
+
+def test_rate_limit_hit_again_and_again_fails_with_a_message(settings: Settings, replaying) -> None:
+    replaying([x_api.error(x_api.SEARCH, 429, **{"x-rate-limit-reset": "1700000000"})])
+    with pytest.raises(XUnavailable, match="X rate limit reached 3 times"):
+        list(XSource(settings, "#pycon").photos())
+
+
+def test_server_errors_are_retried(settings: Settings, replaying) -> None:
+    interactions = x_api.pycon_interactions()
+    replaying([interactions[0], x_api.error(x_api.SEARCH, 503), *interactions[2:]])
+    assert len(list(XSource(settings, "#pycon").photos())) == 5
+
+
+def test_an_error_after_some_pages_keeps_what_was_found(settings: Settings, replaying) -> None:
+    interactions = x_api.pycon_interactions()
+    replaying([interactions[2], x_api.error(x_api.SEARCH, 403)])
+    found = []
+    with pytest.raises(SearchCutShort, match="cut short after 1 pages: X refused the bearer token"):
+        for photo in XSource(settings, "#pycon").photos():
+            found.append(photo)
+    assert len(found) == 3
+
+
+def test_profile_picture_of_a_handle(settings: Settings, replaying) -> None:
+    replaying([x_api.user("obama_speaker", x_api.PICTURE)])
+    url = profile_picture_url(settings, "@obama_speaker")
+    assert url == "https://pbs.twimg.com/profile_images/1500/speaker.jpg"
+
+
+def test_an_unknown_handle(settings: Settings, replaying) -> None:
+    replaying([x_api.no_such_user("nobody_here")])
+    with pytest.raises(XUnavailable, match="X user @nobody_here does not exist"):
+        profile_picture_url(settings, "nobody_here")
+
+
+def test_no_token_is_a_clear_error() -> None:
+    with pytest.raises(XUnavailable, match="no X bearer token"):
+        list(XSource(Settings.load({}, env={}), "#pycon").photos())
+
+
+def test_photo_size_variant() -> None:
+    assert photo_variant("https://pbs.twimg.com/media/Fx1.png", "medium") == (
+        "https://pbs.twimg.com/media/Fx1?format=png&name=medium"
+    )
+
+
+def test_end_to_end_the_cli_finds_the_posts_showing_the_person(tmp_path: Path) -> None:
+    cassette = x_api.write_cassette(tmp_path, x_api.pycon_interactions())
+    env = {**os.environ, "FINDME_REPLAY": str(cassette), "X_BEARER_TOKEN": x_api.TOKEN}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "findme.cli",
+            "search",
+            "--query",
+            "#pycon",
+            "--handle",
+            "obama_speaker",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["state"] == "done"
+    assert result["photos_total"] == 4  # OBAMA2 posted twice is compared once
+    assert sorted((m["photo"], m["post_url"]) for m in result["matches"]) == [
+        (MEDIA.format("GROUP"), "https://x.com/carol/status/103"),
+        (MEDIA.format("OBAMA2"), "https://x.com/alice/status/101"),
+    ]
+    assert x_api.TOKEN not in run.stdout + run.stderr
+
+
+def test_the_token_travels_in_no_payload_result_or_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_client: object
+) -> None:
+    from findme.client import OpenWhiskClient
+    from findme.local.runner import LocalFindMe
+    from tests.conftest import wait_for_job
+
+    monkeypatch.setenv(
+        "FINDME_REPLAY", str(x_api.write_cassette(tmp_path, x_api.pycon_interactions()))
+    )
+    monkeypatch.setenv("X_BEARER_TOKEN", x_api.TOKEN)
+    with LocalFindMe(photo_root=None, compare_workers=1) as local:
+        client = OpenWhiskClient(local.api_host, local.auth)
+        _, started = client.invoke(
+            "register_search", {"query": "#pycon", "handle": "obama_speaker"}
+        )
+        status = wait_for_job(client, started["job_id"])
+        records = [a.record() for a in local.engine.activations.recent(1000)]
+    assert status["state"] == "done" and len(status["matches"]) == 2
+    assert any(r["name"] == "tweet_image" for r in records)
+    assert x_api.TOKEN not in json.dumps(records) + json.dumps(status)
