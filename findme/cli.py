@@ -9,7 +9,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,7 @@ def command_serve(args: argparse.Namespace) -> int:
         port=args.port,
         auth=args.auth,
         compare_workers=args.workers,
+        web_secret=args.web_secret,
     )
     with local:
         print(f"FindMe: OpenWhisk API on {local.api_host}", flush=True)
@@ -177,14 +178,23 @@ def _photo_reader(job: dict[str, str]) -> Callable[[dict[str, Any]], bytes | Non
     return read
 
 
-def command_report(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def _job_store() -> Iterator[JobStore]:
+    """The jobs of REDIS_URL, or of the embedded Redis that `findme search` uses."""
     embedded = None
     url = Settings.load().redis_url
     if not url:
         embedded = EmbeddedRedis()
         url = embedded.url
     try:
-        store = JobStore(redis_client(url), Settings.load().job_ttl_seconds)
+        yield JobStore(redis_client(url), Settings.load().job_ttl_seconds)
+    finally:
+        if embedded:
+            embedded.close()
+
+
+def command_report(args: argparse.Namespace) -> int:
+    with _job_store() as store:
         status = store.status(args.job_id)
         if status is None:
             raise UsageError(f"no job {args.job_id} (unknown or expired)")
@@ -195,13 +205,18 @@ def command_report(args: argparse.Namespace) -> int:
             text = report.to_json(document)
         else:
             text = report.to_html(document, _photo_reader(status.fields))
-    finally:
-        if embedded:
-            embedded.close()
     if args.output:
         args.output.write_text(text)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def command_delete(args: argparse.Namespace) -> int:
+    with _job_store() as store:
+        if not store.delete(args.job_id):
+            raise UsageError(f"no job {args.job_id} (unknown or expired)")
+    print(f"deleted job {args.job_id}, its matches and its reference descriptor")
     return 0
 
 
@@ -232,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--photos", type=Path, help="the photo root folder searches may use")
     serve.add_argument("--auth", default=GUEST_AUTH, help="UUID:KEY (default: the guest key)")
     serve.add_argument("--workers", type=int, help="compare workers (default: one per core)")
+    serve.add_argument(
+        "--web-secret",
+        help="require this X-Require-Whisk-Auth header on web actions (or FINDME_WEB_SECRET)",
+    )
     serve.set_defaults(run=command_serve)
 
     trip = commands.add_parser("report", help="the matches of a finished search, as a report")
@@ -239,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     trip.add_argument("--format", choices=("html", "csv", "json"), default="html")
     trip.add_argument("--output", "-o", type=Path, help="write here instead of to stdout")
     trip.set_defaults(run=command_report)
+
+    delete = commands.add_parser("delete", help="delete a job, its matches and its descriptor")
+    delete.add_argument("job_id")
+    delete.set_defaults(run=command_delete)
     return parser
 
 

@@ -1,11 +1,24 @@
-"""Fetching photos and reference pictures from the web, only from allowed media hosts."""
+"""Fetching photos and reference pictures from the web, safely.
+
+Only https, only to allowed media hosts and paths (X's pbs.twimg.com /media/
+and /profile_images/ by default); the host's addresses are resolved and
+checked (no loopback, private, link-local, metadata or other special
+addresses) and the connection is pinned to the checked address, so a DNS
+answer cannot change between check and use; redirects are refused; connect
+and read timeouts; the size is capped while streaming; only image content
+types. Pillow's pixel limit (findme.images) refuses decompression bombs.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
+from findme import replay
 from findme.images import MAX_PHOTO_BYTES, PhotoError
 
 CONNECT_TIMEOUT = 5
@@ -13,38 +26,114 @@ READ_TIMEOUT = 15
 _CHUNK = 64 * 1024
 
 
+def _allowed(host: str, path: str, allowed: frozenset[str]) -> bool:
+    """Entries are `host` (any path) or `host/path-prefix/`."""
+    for entry in allowed:
+        entry_host, _, prefix = entry.partition("/")
+        if host == entry_host and (not prefix or path.startswith("/" + prefix)):
+            return True
+    return False
+
+
 def check_url(url: str, allowed_hosts: frozenset[str]) -> str | None:
-    """Why a URL may not be fetched, or None when it may."""
-    parts = urlsplit(url)
+    """Why a URL may not be fetched, or None when it may (before DNS)."""
+    if not isinstance(url, str) or len(url) > 2048:
+        return "not a URL"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "not a URL"
     if parts.scheme != "https":
         return "only https URLs are fetched"
     if parts.username or parts.password:
         return "URLs with credentials are refused"
-    if (parts.hostname or "").lower() not in allowed_hosts:
-        return f"host {parts.hostname!r} is not an allowed media host"
+    if port not in (None, 443):
+        return "only the standard https port is allowed"
+    host = (parts.hostname or "").lower()
+    if not _allowed(host, parts.path, allowed_hosts):
+        return f"{host or 'no host'}{parts.path} is not on an allowed media host"
     return None
+
+
+def _forbidden(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def resolve_public(host: str) -> str:
+    """One address of the host, after checking that every address it has is public."""
+    addresses = replay.resolve(host)
+    if addresses is None:
+        try:
+            infos = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+        except OSError:
+            raise PhotoError(f"download failed (cannot resolve {host})") from None
+        addresses = [info[4][0] for info in infos]
+    if not addresses:
+        raise PhotoError(f"download failed (cannot resolve {host})")
+    if any(_forbidden(a) for a in addresses):
+        raise PhotoError(f"{host} resolves to a private or reserved address")
+    return addresses[0]
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to a given address while speaking TLS (SNI, certificate) for the host."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self.host, self.address = host, address
+        super().__init__(max_retries=0)
+
+    def add_headers(self, request: requests.PreparedRequest, **kwargs: object) -> None:
+        request.headers["Host"] = self.host
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):  # type: ignore[no-untyped-def]
+        pool_kwargs = {
+            "server_hostname": self.host,
+            "assert_hostname": self.host,
+            "cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE",
+        }
+        if isinstance(verify, str):
+            pool_kwargs["ca_certs"] = verify
+        return self.poolmanager.connection_from_host(
+            self.address, port=443, scheme="https", pool_kwargs=pool_kwargs
+        )
 
 
 def fetch(url: str, allowed_hosts: frozenset[str]) -> bytes:
     problem = check_url(url, allowed_hosts)
     if problem:
         raise PhotoError(problem)
-    try:
-        with requests.get(
-            url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False
-        ) as response:
-            if response.is_redirect:
-                raise PhotoError("redirects are not followed")
-            if response.status_code != 200:
-                raise PhotoError(f"download failed (HTTP {response.status_code})")
-            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if not kind.startswith("image/"):
-                raise PhotoError(f"not an image (content type {kind or 'missing'})")
-            body = bytearray()
-            for chunk in response.iter_content(_CHUNK):
-                body.extend(chunk)
-                if len(body) > MAX_PHOTO_BYTES:
-                    raise PhotoError(f"file too large (over {MAX_PHOTO_BYTES} bytes)")
-            return bytes(body)
-    except requests.RequestException as error:
-        raise PhotoError(f"download failed ({type(error).__name__})") from None
+    host = (urlsplit(url).hostname or "").lower()
+    address = resolve_public(host)
+    with requests.Session() as session:
+        session.trust_env = False  # no proxy from the environment between check and use
+        session.mount("https://", _PinnedAdapter(host, address))
+        try:
+            with session.get(
+                url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False
+            ) as response:
+                return _read_image(response)
+        except requests.RequestException as error:
+            raise PhotoError(f"download failed ({type(error).__name__})") from None
+
+
+def _read_image(response: requests.Response) -> bytes:
+    if response.is_redirect or 300 <= response.status_code < 400:
+        raise PhotoError("redirects are not followed")
+    if response.status_code != 200:
+        raise PhotoError(f"download failed (HTTP {response.status_code})")
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if not kind.startswith("image/"):
+        raise PhotoError(f"not an image (content type {kind or 'missing'})")
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_PHOTO_BYTES:
+        raise PhotoError(f"file too large ({declared} bytes, limit {MAX_PHOTO_BYTES})")
+    body = bytearray()
+    for chunk in response.iter_content(_CHUNK):
+        body.extend(chunk)
+        if len(body) > MAX_PHOTO_BYTES:
+            raise PhotoError(f"file too large (over {MAX_PHOTO_BYTES} bytes)")
+    return bytes(body)

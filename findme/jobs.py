@@ -60,6 +60,10 @@ def matches_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:matches"
 
 
+def attempts_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:attempts"
+
+
 def upload_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:upload"
 
@@ -76,6 +80,7 @@ def job_keys(job_id: str) -> list[str]:
         failed_key(job_id),
         matches_key(job_id),
         upload_key(job_id),
+        attempts_key(job_id),
     ]
 
 
@@ -201,8 +206,29 @@ class JobStore:
             data, _ = pipe.execute()
         return data
 
-    def delete(self, job_id: str) -> int:
-        return int(self.redis.delete(*job_keys(job_id)))
+    def delete(self, job_id: str) -> bool:
+        """Removes a job, its matches and its reference descriptor; False if unknown."""
+        fingerprint = self.redis.hget(job_key(job_id), "reference_fingerprint")
+        keys = job_keys(job_id)
+        if fingerprint:
+            keys.append(reference_key(_text(fingerprint)))
+        return bool(self.redis.delete(*keys)) and self.redis.exists(job_key(job_id)) == 0
+
+    def start_attempt(self, job_id: str, photo: str) -> int:
+        """Counts attempts at a photo, so one that kills its worker is not tried forever."""
+        with self.redis.pipeline() as pipe:
+            pipe.hincrby(attempts_key(job_id), photo, 1)
+            pipe.expire(attempts_key(job_id), self.ttl)
+            count, _ = pipe.execute()
+        return int(count)
+
+    def stalled_since(self, job_id: str, stall_seconds: int) -> float | None:
+        """When a running job last made progress, if longer ago than stall_seconds."""
+        state, updated = self.redis.hmget(job_key(job_id), "state", "updated")
+        if state is None or _text(state) in FINAL_STATES or updated is None:
+            return None
+        last = float(_text(updated))
+        return last if time.time() - last > stall_seconds else None
 
     # -- reference descriptors ---------------------------------------------
     def reference(self, fingerprint: str) -> str | None:

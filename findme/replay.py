@@ -7,9 +7,11 @@ own API) pass through. The cassette is JSON:
 
     {"interactions": [{"method": "GET", "url": "https://api.twitter.com/2/...",
                        "status": 200, "headers": {...},
-                       "json": {...} | "body_file": "photo.jpg"}]}
+                       "json": {...} | "body_file": "photo.jpg"}],
+     "dns": {"pbs.twimg.com": ["151.101.36.159"]}}
 
-with body_file relative to the cassette.
+with body_file relative to the cassette; "dns" answers the download's host
+check (no resolver here), and a host it does not list resolves as usual.
 """
 
 from __future__ import annotations
@@ -21,11 +23,15 @@ from pathlib import Path
 import responses
 
 _active: responses.RequestsMock | None = None
+_dns: dict[str, list[str]] = {}
+DEFAULT_DNS = {"pbs.twimg.com": ["151.101.36.159"]}  # a public address of X's media CDN
 
 
 def install(cassette: Path) -> responses.RequestsMock:
     global _active
     document = json.loads(cassette.read_text())
+    _dns.clear()
+    _dns.update(document.get("dns", DEFAULT_DNS))
     mock = responses.RequestsMock(assert_all_requests_are_fired=False)
     mock.add_passthru(re.compile(r"https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?/"))
     for item in document["interactions"]:
@@ -47,6 +53,13 @@ def install(cassette: Path) -> responses.RequestsMock:
     mock.start()
     _active = mock
     return mock
+
+
+def resolve(host: str) -> list[str] | None:
+    """The cassette's addresses for a host while replaying, else None (use DNS)."""
+    if _active is None:
+        return None
+    return _dns.get(host)
 
 
 def install_from(path: str | None) -> None:

@@ -42,6 +42,8 @@ class Settings:
     x_bearer_token: str | None
     x_photo_size: str
     replay_file: str | None
+    stall_seconds: int
+    web_secret: str | None
     api_host: str | None
     api_key: str | None
     api_verify_tls: bool
@@ -70,7 +72,9 @@ class Settings:
             detect_upsample=_int(env.get("FINDME_DETECT_UPSAMPLE"), 1),
             allowed_media_hosts=frozenset(
                 h.strip().lower()
-                for h in env.get("FINDME_MEDIA_HOSTS", "pbs.twimg.com").split(",")
+                for h in env.get(
+                    "FINDME_MEDIA_HOSTS", "pbs.twimg.com/media/,pbs.twimg.com/profile_images/"
+                ).split(",")
                 if h.strip()
             ),
             # A package input on OpenWhisk, the environment locally; never logged.
@@ -80,6 +84,10 @@ class Settings:
             x_photo_size=env.get("FINDME_X_PHOTO_SIZE", "medium"),
             # Recorded third-party responses to replay instead of the network (tests, demos).
             replay_file=env.get("FINDME_REPLAY") or None,
+            # A running job with no progress for this long is failed, never left hanging.
+            stall_seconds=_int(env.get("FINDME_STALL_SECONDS"), 600),
+            # The local engine's require-whisk-auth secret for web actions.
+            web_secret=env.get("FINDME_WEB_SECRET") or None,
             api_host=env.get("__OW_API_HOST"),
             api_key=env.get("__OW_API_KEY"),
             # OpenWhisk standalone and many clusters serve a self-signed certificate.

@@ -7,6 +7,12 @@ const apiBase = (() => {
   const fromMeta = document.querySelector('meta[name="findme-api"]').content;
   return (fromQuery || fromMeta || `${location.origin}/api/v1/web/guest/findme`).replace(/\/$/, "");
 })();
+// A web-action secret (OpenWhisk's require-whisk-auth), given once as ?secret=...
+const webSecret = (() => {
+  const given = new URLSearchParams(location.search).get("secret");
+  if (given) localStorage.setItem("findmeWebSecret", given);
+  return localStorage.getItem("findmeWebSecret") || "";
+})();
 // The local engine also offers the folders under its photo root and their photos.
 const localBase = new URL("/findme", apiBase).href;
 
@@ -23,7 +29,7 @@ function showError(message) {
 
 async function callAction(name, params, method = "POST") {
   const url = new URL(`${apiBase}/${name}.json`);
-  const options = { method, headers: {} };
+  const options = { method, headers: webSecret ? { "X-Require-Whisk-Auth": webSecret } : {} };
   if (method === "GET") {
     Object.entries(params).forEach(([k, v]) => url.searchParams.set(k, v));
   } else {
@@ -169,6 +175,16 @@ $("search").addEventListener("submit", async (event) => {
   }
 });
 
+$("delete-search").addEventListener("click", async () => {
+  try {
+    await callAction("delete_search", { job_id: lastStatus.job_id });
+    $("matches").replaceChildren();
+    $("results").hidden = true;
+    $("progress").hidden = true;
+  } catch (error) {
+    showError(error.message);
+  }
+});
 $("download-csv").addEventListener("click", () => {
   FindMeReport.save(FindMeReport.csv(lastStatus), "findme-matches.csv", "text/csv");
 });

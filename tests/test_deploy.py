@@ -171,12 +171,18 @@ def test_rules_join_existing_triggers_and_actions() -> None:
     assert set(PACKAGE["triggers"]) == {"search_request", "tweet_image"}
     rules = {spec["trigger"]: spec["action"] for spec in PACKAGE["rules"].values()}
     assert rules == {"search_request": "twitter_search", "tweet_image": "compare_images"}
-    assert set(ACTIONS) == {"register_search", "twitter_search", "compare_images", "search_status"}
+    assert set(ACTIONS) == {
+        "register_search",
+        "twitter_search",
+        "compare_images",
+        "search_status",
+        "delete_search",
+    }
 
 
 def test_only_register_and_status_are_web_actions() -> None:
     web = {name for name, spec in ACTIONS.items() if spec.get("web") is True}
-    assert web == {"register_search", "search_status"}
+    assert web == {"register_search", "search_status", "delete_search"}
 
 
 def _fires_triggers(action: str) -> bool:

@@ -36,6 +36,9 @@ class Activation:
     result: dict[str, Any] | None = None
     logs: list[str] = field(default_factory=list)
     finished: threading.Event = field(default_factory=threading.Event)
+    # Events (rule activations) are redelivered once when their worker crashed.
+    event: dict[str, Any] | None = None
+    delivery: int = 1
 
     def complete(
         self, result: dict[str, Any], logs: list[str], status_code: int | None = None

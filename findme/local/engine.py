@@ -15,7 +15,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from findme.local.activations import Activation, ActivationLog, new_activation_id
+from findme.local.activations import (
+    DEVELOPER_ERROR,
+    Activation,
+    ActivationLog,
+    new_activation_id,
+)
 from findme.local.manifest import Action, Manifest
 from findme.local.pool import Task, WorkerPool
 
@@ -27,6 +32,7 @@ GUEST_AUTH = (
     "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 )
 BLOCKING_WAIT_SECONDS = 60
+MAX_DELIVERIES = 2  # an event whose activation crashed or timed out is delivered once more
 
 
 class UnknownEntity(LookupError):
@@ -40,6 +46,8 @@ class EngineConfig:
     namespace: str = "guest"
     photo_root: str | None = None
     compare_workers: int | None = None  # None: one per core
+    deliver_twice: bool = False  # fault testing: every event is delivered two times
+    web_secret: str | None = None  # required in X-Require-Whisk-Auth by web actions
 
 
 class Engine:
@@ -90,7 +98,9 @@ class Engine:
             raise UnknownEntity(f"{package}/{name}" if package else name)
         return self.manifest.actions[name]
 
-    def invoke(self, action: Action, params: dict[str, Any]) -> Activation:
+    def invoke(
+        self, action: Action, params: dict[str, Any], event: bool = False, delivery: int = 1
+    ) -> Activation:
         """Starts an activation of the action; its record completes asynchronously."""
         activation_id = new_activation_id()
         activation = Activation(
@@ -98,6 +108,8 @@ class Engine:
             namespace=self.config.namespace,
             name=action.name,
             path=f"{self.config.namespace}/{self.manifest.package}/{action.name}",
+            event=params if event else None,
+            delivery=delivery,
         )
         self.activations.add(activation)
         env = {
@@ -122,6 +134,10 @@ class Engine:
                 activation.name,
                 (activation.result or {}).get("error"),
             )
+        crashed = activation.status_code == DEVELOPER_ERROR
+        if crashed and activation.event is not None and activation.delivery < MAX_DELIVERIES:
+            action = self.manifest.actions[activation.name]
+            self.invoke(action, activation.event, event=True, delivery=activation.delivery + 1)
         with self._idle:
             self._inflight -= 1
             self._idle.notify_all()
@@ -148,8 +164,10 @@ class Engine:
         )
         self.activations.add(trigger_activation)
         logs = []
+        copies = 2 if self.config.deliver_twice else 1
         for rule, action_name in rules:
-            activation = self.invoke(self.manifest.actions[action_name], params)
+            for _ in range(copies):
+                activation = self.invoke(self.manifest.actions[action_name], params, event=True)
             logs.append(
                 json.dumps(
                     {

@@ -22,7 +22,11 @@ class LocalFindMe:
         auth: str = GUEST_AUTH,
         compare_workers: int | None = None,
         manifest_path: Path | None = None,
+        web_secret: str | None = None,
+        deliver_twice: bool = False,
     ) -> None:
+        self.web_secret = web_secret or Settings.load().web_secret
+        self.deliver_twice = deliver_twice
         self.photo_root = photo_root.resolve() if photo_root else None
         self.host, self.port, self.auth = host, port, auth
         self.compare_workers = compare_workers
@@ -49,6 +53,8 @@ class LocalFindMe:
             auth=self.auth,
             photo_root=str(self.photo_root) if self.photo_root else None,
             compare_workers=self.compare_workers,
+            web_secret=self.web_secret,
+            deliver_twice=self.deliver_twice,
         )
         self.engine = Engine(manifest, config)
         self.engine.start()

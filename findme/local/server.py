@@ -25,6 +25,7 @@ from findme.local.photo_routes import photo_routes
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # the search page
 NOT_FOUND = {"error": "The requested resource does not exist.", "code": 0}
+WEB_UNAUTHORIZED = {"error": "Authentication is possible but has failed or not yet been provided."}
 UNAUTHORIZED = {"error": "The supplied authentication is invalid", "code": 0}
 
 
@@ -57,7 +58,9 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH",
-    "Access-Control-Allow-Headers": "Authorization, Origin, X-Requested-With, Content-Type, Accept",
+    "Access-Control-Allow-Headers": (
+        "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Require-Whisk-Auth"
+    ),
 }
 
 
@@ -170,6 +173,11 @@ def build_app(engine: Engine) -> Starlette:
             return JSONResponse(NOT_FOUND, status_code=404, headers=CORS)
         if request.method == "OPTIONS":
             return Response(status_code=200, headers=CORS)
+        secret = engine.config.web_secret
+        given = request.headers.get("x-require-whisk-auth", "")
+        if secret and not hmac.compare_digest(given.encode(), secret.encode()):
+            # OpenWhisk's require-whisk-auth: the web action wants its secret header.
+            return JSONResponse(WEB_UNAUTHORIZED, status_code=401, headers=CORS)
         params = await _web_params(request)
         if params is None:
             return JSONResponse({"error": "The request content was malformed."}, 400, headers=CORS)

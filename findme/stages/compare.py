@@ -15,6 +15,7 @@ from findme.sources import Source, open_source
 from findme.store import job_store
 
 MAX_BATCH = 100
+MAX_ATTEMPTS = 2  # a photo that ended two activations (a crash, a timeout) is failed
 
 
 def _entries(args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,7 +75,13 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
     for entry in entries:
         if store.is_done(job_id, entry["photo"]):
             continue  # a redelivered event: the work is already recorded
-        outcome, payload = _examine(entry, source, reference, threshold, settings)
+        if store.start_attempt(job_id, entry["photo"]) > MAX_ATTEMPTS:
+            outcome, payload = (
+                Outcome.FAILED,
+                "the photo stopped its worker twice (crash or timeout)",
+            )
+        else:
+            outcome, payload = _examine(entry, source, reference, threshold, settings)
         if store.record(job_id, entry["photo"], outcome, payload) == "recorded":
             counts[outcome.value] += 1
     return {"job_id": job_id, **counts}

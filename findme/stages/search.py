@@ -31,6 +31,7 @@ def _fire_batches(job_id: str, job: dict[str, str], store: JobStore, settings: S
                 store.set_state(job_id, State.COMPARING)
             fire_trigger(settings, "tweet_image", {"job_id": job_id, "photos": batch})
             batches += 1
+            store.update(job_id)  # progress: keeps the stall watchdog away
 
     try:
         for entry in source.photos():

@@ -40,7 +40,11 @@ def status_document(status: JobStatus) -> dict[str, Any]:
 def search_status(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
     job_id = params.job_id(args)
-    status = job_store(settings).status(job_id)
+    store = job_store(settings)
+    stalled = store.stalled_since(job_id, settings.stall_seconds)
+    if stalled is not None:
+        store.fail(job_id, f"no progress for {settings.stall_seconds} s: the job was stopped")
+    status = store.status(job_id)
     if status is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
     return status_document(status)

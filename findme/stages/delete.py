@@ -1,0 +1,22 @@
+"""delete_search: removes a job, its matches and its reference descriptor (biometric data)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from findme import params
+from findme.errors import NotFound, run_action
+from findme.settings import Settings
+from findme.store import job_store
+
+
+def delete_search(args: dict[str, Any]) -> dict[str, Any]:
+    settings = Settings.load(args)
+    job_id = params.job_id(args)
+    if not job_store(settings).delete(job_id):
+        raise NotFound(f"no job {job_id} (unknown or expired)")
+    return {"job_id": job_id, "deleted": True}
+
+
+def main(args: dict[str, Any]) -> dict[str, Any]:
+    return run_action(delete_search, args)
