@@ -72,6 +72,11 @@ def reference_key(fingerprint: str) -> str:
     return f"{PREFIX}:ref:{fingerprint}"
 
 
+def photo_faces_key(digest: str, detection: str) -> str:
+    """Faces found in one photo (by content hash) with one detection setting."""
+    return f"{PREFIX}:photo:{detection}:{digest}"
+
+
 def job_keys(job_id: str) -> list[str]:
     return [
         job_key(job_id),
@@ -237,6 +242,14 @@ class JobStore:
 
     def save_reference(self, fingerprint: str, descriptor_hex: str) -> None:
         self.redis.set(reference_key(fingerprint), descriptor_hex, ex=self.ttl)
+
+    # -- the per-photo face cache ------------------------------------------------
+    def cached_faces(self, digest: str, detection: str) -> str | None:
+        value = self.redis.get(photo_faces_key(digest, detection))
+        return _text(value) if value is not None else None
+
+    def save_faces(self, digest: str, detection: str, document: str) -> None:
+        self.redis.set(photo_faces_key(digest, detection), document, ex=self.ttl)
 
     # -- photos -------------------------------------------------------------
     def add_photos(self, job_id: str, photos: list[str]) -> list[str]:

@@ -232,9 +232,7 @@ def test_bad_photo_entries_fail_and_the_job_still_finishes(
     from findme.jobs import JobStore
     from findme.store import redis_client
 
-    _, result = client.invoke(
-        "register_search", {"folder": "event/talk", "reference_image": OBAMA}
-    )
+    _, result = client.invoke("register_search", {"folder": "event/talk", "reference_image": OBAMA})
     job_id = result["job_id"]
     wait_for_job(client, job_id)
     store = JobStore(redis_client(local.redis_url), 3600)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from findme import faces, params
-from findme.codec import hex_to_descriptor
+from findme.codec import descriptor_to_hex, hex_to_descriptor
 from findme.errors import BadRequest, NotFound, run_action
 from findme.images import PhotoError, decode_for_detection
-from findme.jobs import FINAL_STATES, Outcome
+from findme.jobs import FINAL_STATES, JobStore, Outcome
 from findme.settings import DEFAULT_THRESHOLD, Settings
 from findme.sources import Source, open_source
 from findme.store import job_store
@@ -30,14 +31,46 @@ def _entries(args: dict[str, Any]) -> list[dict[str, Any]]:
     return photos
 
 
+def _faces_of(
+    data: bytes, store: JobStore, settings: Settings
+) -> tuple[list[faces.Face], int, int]:
+    """The faces of a photo and its upright size: from the cache when this content was
+    seen before (a search for someone else over the same event), else detected."""
+    digest = hashlib.sha256(data).hexdigest()
+    detection = f"{settings.detect_max_side}-{settings.detect_upsample}"
+    cached = store.cached_faces(digest, detection)
+    if cached is not None:
+        document = json.loads(cached)
+        found = [
+            faces.Face(box=tuple(f["box"]), descriptor=hex_to_descriptor(f["descriptor"]))
+            for f in document["faces"]
+        ]
+        return found, document["width"], document["height"]
+    pixels = decode_for_detection(data, settings.detect_max_side)
+    found = faces.find_faces(pixels, settings.detect_upsample)
+    document = {
+        "faces": [
+            {"box": list(f.box), "descriptor": descriptor_to_hex(f.descriptor)} for f in found
+        ],
+        "width": pixels.width,
+        "height": pixels.height,
+    }
+    store.save_faces(digest, detection, json.dumps(document))
+    return found, pixels.width, pixels.height
+
+
 def _examine(
-    entry: dict[str, Any], source: Source, reference: Any, threshold: float, settings: Settings
+    entry: dict[str, Any],
+    source: Source,
+    reference: Any,
+    threshold: float,
+    store: JobStore,
+    settings: Settings,
 ) -> tuple[Outcome, str]:
     try:
-        pixels = decode_for_detection(source.read(entry), settings.detect_max_side)
+        found, width, height = _faces_of(source.read(entry), store, settings)
     except PhotoError as error:
         return Outcome.FAILED, str(error)
-    found = faces.find_faces(pixels, settings.detect_upsample)
     match = faces.closest_match(found, reference, threshold)
     if match is None:
         return Outcome.NO_MATCH, ""
@@ -48,8 +81,8 @@ def _examine(
         "distance": round(match.distance, 4),
         "box": list(match.face.box),
         "faces": len(found),
-        "width": pixels.width,
-        "height": pixels.height,
+        "width": width,
+        "height": height,
     }
     return Outcome.MATCH, json.dumps(record)
 
@@ -81,7 +114,7 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
                 "the photo stopped its worker twice (crash or timeout)",
             )
         else:
-            outcome, payload = _examine(entry, source, reference, threshold, settings)
+            outcome, payload = _examine(entry, source, reference, threshold, store, settings)
         if store.record(job_id, entry["photo"], outcome, payload) == "recorded":
             counts[outcome.value] += 1
     return {"job_id": job_id, **counts}

