@@ -64,7 +64,9 @@ def _search_params(args: argparse.Namespace) -> dict[str, Any]:
     else:
         params.update(source="twitter", max_posts=args.max_posts)
     if args.reference is not None:
-        params["reference_image"] = base64.b64encode(_read_reference(args.reference)).decode()
+        params["reference_image"] = [
+            base64.b64encode(_read_reference(path)).decode() for path in args.reference
+        ]
     else:
         params["handle"] = args.handle
     return params
@@ -82,6 +84,8 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
             {
                 "photo": m["photo"],
                 "distance": m["distance"],
+                "confidence": m.get("confidence"),
+                "faces": m.get("faces"),
                 "box": m["box"],
                 **({"post_url": m["post_url"]} if m.get("post_url") else {}),
             }
@@ -89,6 +93,7 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
         ],
         "failed": status["failed"],
         **({"warning": status["warning"]} if status.get("warning") else {}),
+        **({"reference_notes": status["reference_notes"]} if status.get("reference_notes") else {}),
     }
 
 
@@ -109,7 +114,10 @@ def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]
                 if not quiet and match["photo"] not in shown:
                     shown.add(match["photo"])
                     post = f"  {match['post_url']}" if match.get("post_url") else ""
-                    tqdm.write(f"match  {match['photo']}  distance {match['distance']:.3f}{post}")
+                    tqdm.write(
+                        f"match  {match['photo']}  distance {match['distance']:.3f}"
+                        f" ({match.get('confidence', 'possible')}){post}"
+                    )
             if status["state"] in FINAL_STATES:
                 return status
             time.sleep(POLL_SECONDS)
@@ -220,12 +228,34 @@ def command_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _numbers(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+
+
+def command_eval(args: argparse.Namespace) -> int:
+    from findme import evaluation
+
+    if not (args.folder / "people").is_dir():
+        raise UsageError(f"{args.folder} has no people/ folder of portraits (see findme eval -h)")
+    rows = evaluation.evaluate(args.folder, args.references, args.jitters, args.threshold)
+    print(evaluation.as_json(rows) if args.json else evaluation.table(rows, args.threshold))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="findme", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     search = commands.add_parser("search", help="find the photos of a person")
-    search.add_argument("--reference", type=Path, help="a photo of the person")
+    search.add_argument(
+        "--reference",
+        type=Path,
+        action="append",
+        help="a photo of the person (repeat for up to 10: more photos, sharper matches)",
+    )
     search.add_argument("--handle", help="or: the person's X username (their profile picture)")
     search.add_argument("--folder", type=Path, help="search the photos of this folder")
     search.add_argument("--query", default="", help="search X for this (e.g. '#pycon')")
@@ -258,6 +288,20 @@ def build_parser() -> argparse.ArgumentParser:
     trip.add_argument("--format", choices=("html", "csv", "json"), default="html")
     trip.add_argument("--output", "-o", type=Path, help="write here instead of to stdout")
     trip.set_defaults(run=command_report)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="precision, recall and distances on a labelled folder",
+        description="DIR/people/NAME/* holds portraits of each person (the first ones in "
+        "name order are the references); DIR/groups/* other photos, labelled in "
+        'DIR/groups/labels.json as {"photo.jpg": ["NAME", ...]}.',
+    )
+    evaluate.add_argument("folder", type=Path)
+    evaluate.add_argument("--references", type=_numbers, default=[1, 3], help="e.g. 1,3")
+    evaluate.add_argument("--jitters", type=_numbers, default=[0, 20], help="e.g. 0,20,100")
+    evaluate.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=command_eval)
 
     delete = commands.add_parser("delete", help="delete a job, its matches and its descriptor")
     delete.add_argument("job_id")

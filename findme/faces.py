@@ -92,6 +92,19 @@ def find_faces(pixels: Pixels, upsample: int = 1) -> list[Face]:
     ]
 
 
+def reference_face(pixels: Pixels, upsample: int = 1, jitters: int = 0) -> Face | None:
+    """The largest face of a reference photo, encoded with `jitters` jittered copies
+    (dlib's accurate mode: 99.38 % on LFW with 100, against 99.13 % without)."""
+    m = models()
+    rects = m.detector(pixels.rgb, upsample)
+    if not rects:
+        return None
+    rect = max(rects, key=lambda r: r.area())
+    shape = m.landmarks(pixels.rgb, rect)
+    descriptor = m.encoder.compute_face_descriptor(pixels.rgb, shape, max(jitters, 0))
+    return Face(box=_box(rect, pixels), descriptor=np.asarray(descriptor, dtype=np.float32))
+
+
 def largest_face(faces: list[Face]) -> Face | None:
     def area(face: Face) -> int:
         top, right, bottom, left = face.box
@@ -100,15 +113,18 @@ def largest_face(faces: list[Face]) -> Face | None:
     return max(faces, key=area, default=None)
 
 
-def distances(faces: list[Face], reference: np.ndarray) -> np.ndarray:
+def distances(faces: list[Face], references: np.ndarray) -> np.ndarray:
+    """Each face's distance to the nearest of the references (one row, or a matrix)."""
     if not faces:
         return np.empty(0, dtype=np.float64)
     stacked = np.stack([f.descriptor for f in faces]).astype(np.float64)
-    return np.linalg.norm(stacked - reference.astype(np.float64), axis=1)
+    refs = np.atleast_2d(references).astype(np.float64)
+    gaps = np.linalg.norm(stacked[:, None, :] - refs[None, :, :], axis=2)
+    return gaps.min(axis=1)
 
 
 def closest_match(faces: list[Face], reference: np.ndarray, threshold: float) -> Match | None:
-    """The face nearest the reference, if it is within the threshold."""
+    """The face nearest the reference(s), if it is within the threshold: one per photo."""
     if not faces:
         return None
     gaps = distances(faces, reference)

@@ -64,6 +64,15 @@ def attempts_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:attempts"
 
 
+def seen_key(job_id: str) -> str:
+    """Photo id -> JSON {digest, post_url, author, width, height} of each photo examined."""
+    return f"{PREFIX}:job:{job_id}:seen"
+
+
+def rejected_key(job_id: str) -> str:
+    return f"{PREFIX}:job:{job_id}:rejected"
+
+
 def upload_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:upload"
 
@@ -86,6 +95,8 @@ def job_keys(job_id: str) -> list[str]:
         matches_key(job_id),
         upload_key(job_id),
         attempts_key(job_id),
+        seen_key(job_id),
+        rejected_key(job_id),
     ]
 
 
@@ -172,14 +183,17 @@ class JobStore:
         self._update = client.register_script(_UPDATE_IF_EXISTS)
 
     # -- jobs ---------------------------------------------------------------
-    def create(self, job_id: str, fields: dict[str, str], upload: bytes | None = None) -> None:
+    def create(
+        self, job_id: str, fields: dict[str, str], uploads: dict[int, bytes] | None = None
+    ) -> None:
         now = str(time.time())
         record = {**fields, "state": State.QUEUED.value, "created": now, "updated": now}
         with self.redis.pipeline() as pipe:
             pipe.hset(job_key(job_id), mapping=record)
             pipe.expire(job_key(job_id), self.ttl)
-            if upload is not None:
-                pipe.set(upload_key(job_id), upload, ex=self.ttl)
+            if uploads:
+                pipe.hset(upload_key(job_id), mapping={str(i): d for i, d in uploads.items()})
+                pipe.expire(upload_key(job_id), self.ttl)
             pipe.execute()
 
     def fields(self, job_id: str) -> dict[str, str] | None:
@@ -203,20 +217,19 @@ class JobStore:
     def fail(self, job_id: str, reason: str) -> None:
         self.update(job_id, state=State.FAILED.value, error=reason, finished=str(time.time()))
 
-    def take_upload(self, job_id: str) -> bytes | None:
-        """The uploaded reference photo; deleted once read (it is biometric data)."""
+    def take_uploads(self, job_id: str) -> dict[int, bytes]:
+        """The uploaded reference photos by position; deleted once read (biometric data)."""
         with self.redis.pipeline() as pipe:
-            pipe.get(upload_key(job_id))
+            pipe.hgetall(upload_key(job_id))
             pipe.delete(upload_key(job_id))
-            data, _ = pipe.execute()
-        return data
+            uploads, _ = pipe.execute()
+        return {int(_text(k)): v for k, v in uploads.items()}
 
     def delete(self, job_id: str) -> bool:
         """Removes a job, its matches and its reference descriptor; False if unknown."""
-        fingerprint = self.redis.hget(job_key(job_id), "reference_fingerprint")
+        fingerprints = self.redis.hget(job_key(job_id), "reference_fingerprints")
         keys = job_keys(job_id)
-        if fingerprint:
-            keys.append(reference_key(_text(fingerprint)))
+        keys += [reference_key(f) for f in json.loads(_text(fingerprints or b"[]"))]
         return bool(self.redis.delete(*keys)) and self.redis.exists(job_key(job_id)) == 0
 
     def start_attempt(self, job_id: str, photo: str) -> int:
@@ -242,6 +255,38 @@ class JobStore:
 
     def save_reference(self, fingerprint: str, descriptor_hex: str) -> None:
         self.redis.set(reference_key(fingerprint), descriptor_hex, ex=self.ttl)
+
+    # -- review -----------------------------------------------------------------
+    def remember_photo(self, job_id: str, photo: str, document: str) -> None:
+        with self.redis.pipeline() as pipe:
+            pipe.hset(seen_key(job_id), photo, document)
+            pipe.expire(seen_key(job_id), self.ttl)
+            pipe.execute()
+
+    def seen_photos(self, job_id: str) -> dict[str, dict[str, Any]]:
+        seen = self.redis.hgetall(seen_key(job_id))
+        return {_text(k): json.loads(v) for k, v in seen.items()}
+
+    def match(self, job_id: str, photo: str) -> dict[str, Any] | None:
+        value = self.redis.hget(matches_key(job_id), photo)
+        return json.loads(value) if value is not None else None
+
+    def set_match(self, job_id: str, photo: str, record: dict[str, Any]) -> None:
+        self.redis.hset(matches_key(job_id), photo, json.dumps(record))
+
+    def drop_match(self, job_id: str, photo: str) -> None:
+        self.redis.hdel(matches_key(job_id), photo)
+
+    def reject(self, job_id: str, photo: str) -> None:
+        """A match the person says is not them: gone now and after any re-ranking."""
+        with self.redis.pipeline() as pipe:
+            pipe.hdel(matches_key(job_id), photo)
+            pipe.sadd(rejected_key(job_id), photo)
+            pipe.expire(rejected_key(job_id), self.ttl)
+            pipe.execute()
+
+    def rejected(self, job_id: str) -> set[str]:
+        return {_text(p) for p in self.redis.smembers(rejected_key(job_id))}
 
     # -- the per-photo face cache ------------------------------------------------
     def cached_faces(self, digest: str, detection: str) -> str | None:

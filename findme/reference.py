@@ -1,8 +1,16 @@
-"""The reference face of a job: its photo, and its descriptor cached in Redis."""
+"""The reference faces of a job: its photos of the person, and their descriptors,
+cached hex-encoded in Redis.
+
+A job has one to ten reference photos; each is reduced to its largest face,
+encoded the accurate way (dlib's jittered encoding), once per search. Photos
+without a face are reported and skipped; a job with no usable reference fails.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,59 +30,94 @@ class ReferenceUnusable(Exception):
 NO_FACE = "no face in reference photo"
 
 
-def _reference_bytes(
+@dataclass
+class References:
+    fingerprints: list[str] = field(default_factory=list)
+    descriptors: list[np.ndarray] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # references that could not be used, and why
+
+
+def _label(index: int, count: int, kind: str, value: str) -> str:
+    name = f"@{value}" if kind == "handle" else (value or "upload")
+    return f"reference {index + 1} of {count} ({name})" if count > 1 else "reference photo"
+
+
+def _bytes_and_fingerprint(
+    kind: str, value: str, upload: bytes | None, store: JobStore, settings: Settings
+) -> tuple[bytes | None, str]:
+    """The photo's bytes (None when its descriptor is cached) and its cache key."""
+    jitter = f":j{settings.reference_jitters}"
+    if kind == "handle":
+        url = profile_picture_url(settings, value)
+        # X changes the picture's URL when the picture changes.
+        fingerprint = "x-profile:" + hashlib.sha256(url.encode()).hexdigest() + jitter
+        if store.reference(fingerprint) is not None:
+            return None, fingerprint
+        data = fetch(url, settings.allowed_media_hosts)
+    elif kind == "image":
+        if upload is None:
+            raise images.PhotoError("the uploaded photo is no longer available")
+        data = upload
+    elif kind == "path":
+        data = read_limited(inside_root(photo_root(settings), value, "reference_path"))
+    elif kind == "url":
+        data = fetch(value, settings.allowed_media_hosts)
+    else:
+        raise images.PhotoError(f"unknown kind of reference {kind!r}")
+    return data, hashlib.sha256(data).hexdigest() + jitter
+
+
+def _descriptor(data: bytes, settings: Settings) -> np.ndarray | None:
+    pixels = images.decode_for_detection(data, settings.detect_max_side)
+    face = faces.reference_face(pixels, settings.detect_upsample, settings.reference_jitters)
+    return None if face is None else face.descriptor
+
+
+def reference_descriptors(
     job_id: str, job: dict[str, str], store: JobStore, settings: Settings
-) -> bytes:
-    kind, value = job.get("reference_kind"), job.get("reference", "")
-    try:
-        if kind == "image":
-            data = store.take_upload(job_id)
-            if data is None:
-                raise ReferenceUnusable("the uploaded reference photo is no longer available")
-            return data
-        if kind == "path":
-            return read_limited(inside_root(photo_root(settings), value, "reference_path"))
-        if kind == "url":
-            return fetch(value, settings.allowed_media_hosts)
-    except images.PhotoError as error:
-        raise ReferenceUnusable(f"reference photo: {error}") from None
-    raise ReferenceUnusable(f"unknown kind of reference {kind!r}")
-
-
-def reference_descriptor(
-    job_id: str, job: dict[str, str], store: JobStore, settings: Settings
-) -> tuple[str, np.ndarray]:
-    """The descriptor of the largest face of the reference photo, and its cache key.
-
-    Photos are keyed by their content; an X profile picture by its URL, which
-    X changes whenever the picture changes, so a cached one skips the download.
-    """
-    picture_url = None
-    if job.get("reference_kind") == "handle":
+) -> References:
+    listed = json.loads(job.get("references", "[]"))
+    uploads = store.take_uploads(job_id)
+    found = References()
+    for index, reference in enumerate(listed):
+        kind, value = reference["kind"], reference.get("value", "")
+        label = _label(index, len(listed), kind, value)
         try:
-            picture_url = profile_picture_url(settings, job.get("reference", ""))
+            data, fingerprint = _bytes_and_fingerprint(
+                kind, value, uploads.get(index), store, settings
+            )
+            cached = store.reference(fingerprint)
+            if cached is not None:
+                descriptor = hex_to_descriptor(cached)
+            else:
+                descriptor = _descriptor(data, settings)
+                if descriptor is None:
+                    found.notes.append(f"{label}: no face")
+                    continue
+                store.save_reference(fingerprint, descriptor_to_hex(descriptor))
         except XUnavailable as error:
-            raise ReferenceUnusable(str(error)) from None
-        fingerprint = "x-profile:" + hashlib.sha256(picture_url.encode()).hexdigest()
+            if len(listed) == 1:
+                raise ReferenceUnusable(str(error)) from None
+            found.notes.append(f"{label}: {error}")
+            continue
+        except images.PhotoError as error:
+            found.notes.append(f"{label}: {error}")
+            continue
+        found.fingerprints.append(fingerprint)
+        found.descriptors.append(descriptor)
+    if not found.descriptors:
+        if len(listed) == 1:
+            note = found.notes[0] if found.notes else NO_FACE
+            raise ReferenceUnusable(NO_FACE if note.endswith("no face") else note)
+        raise ReferenceUnusable("no face in any reference photo: " + "; ".join(found.notes))
+    return found
+
+
+def load_references(job: dict[str, str], store: JobStore) -> np.ndarray | None:
+    """The job's reference descriptors as a matrix, or None when they have expired."""
+    descriptors = []
+    for fingerprint in json.loads(job.get("reference_fingerprints", "[]")):
         cached = store.reference(fingerprint)
         if cached is not None:
-            return fingerprint, hex_to_descriptor(cached)
-        try:
-            data = fetch(picture_url, settings.allowed_media_hosts)
-        except images.PhotoError as error:
-            raise ReferenceUnusable(f"profile picture: {error}") from None
-    else:
-        data = _reference_bytes(job_id, job, store, settings)
-        fingerprint = hashlib.sha256(data).hexdigest()
-    cached = store.reference(fingerprint)
-    if cached is not None:
-        return fingerprint, hex_to_descriptor(cached)
-    try:
-        pixels = images.decode_for_detection(data, settings.detect_max_side)
-    except images.PhotoError as error:
-        raise ReferenceUnusable(f"reference photo: {error}") from None
-    face = faces.largest_face(faces.find_faces(pixels, settings.detect_upsample))
-    if face is None:
-        raise ReferenceUnusable(NO_FACE)
-    store.save_reference(fingerprint, descriptor_to_hex(face.descriptor))
-    return fingerprint, face.descriptor
+            descriptors.append(hex_to_descriptor(cached))
+    return np.stack(descriptors) if descriptors else None

@@ -16,7 +16,17 @@ from PIL import Image, ImageOps
 from findme.images import PhotoError, open_image
 
 THUMBNAIL_SIDE = 800
-CSV_FIELDS = ["photo", "post_url", "author", "distance", "top", "right", "bottom", "left"]
+CSV_FIELDS = [
+    "photo",
+    "post_url",
+    "author",
+    "distance",
+    "confidence",
+    "top",
+    "right",
+    "bottom",
+    "left",
+]
 
 
 def rows(status: dict[str, Any]) -> list[dict[str, Any]]:
@@ -29,6 +39,7 @@ def rows(status: dict[str, Any]) -> list[dict[str, Any]]:
                 "post_url": match.get("post_url") or "",
                 "author": match.get("author") or "",
                 "distance": match["distance"],
+                "confidence": match.get("confidence", ""),
                 "top": top,
                 "right": right,
                 "bottom": bottom,

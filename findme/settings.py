@@ -21,6 +21,9 @@ MIN_THRESHOLD = 0.3
 MAX_THRESHOLD = 0.8
 DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
 DEFAULT_BATCH_SIZE = 10
+DEFAULT_REFERENCE_JITTERS = 20
+# A match at or under this distance is "strong", above it "possible" (see `findme eval`).
+DEFAULT_STRONG_DISTANCE = 0.5
 
 
 def _int(value: Any, default: int) -> int:
@@ -43,6 +46,8 @@ class Settings:
     x_photo_size: str
     replay_file: str | None
     stall_seconds: int
+    reference_jitters: int
+    strong_distance: float
     web_secret: str | None
     api_host: str | None
     api_key: str | None
@@ -88,6 +93,9 @@ class Settings:
             stall_seconds=_int(env.get("FINDME_STALL_SECONDS"), 600),
             # The local engine's require-whisk-auth secret for web actions.
             web_secret=env.get("FINDME_WEB_SECRET") or None,
+            # Reference faces are encoded once per search: worth dlib's jittering.
+            reference_jitters=_int(env.get("FINDME_REFERENCE_JITTERS"), DEFAULT_REFERENCE_JITTERS),
+            strong_distance=float(env.get("FINDME_STRONG_DISTANCE") or DEFAULT_STRONG_DISTANCE),
             api_host=env.get("__OW_API_HOST"),
             api_key=env.get("__OW_API_KEY"),
             # OpenWhisk standalone and many clusters serve a self-signed certificate.

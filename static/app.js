@@ -82,13 +82,8 @@ function matchCard(match, folder) {
   img.src = photoUrl(match, folder);
   img.alt = `Photo ${match.photo}`;
   img.loading = "lazy";
-  const [top, right, bottom, left] = match.box;
   const outline = document.createElement("div");
   outline.className = "face";
-  Object.assign(outline.style, {
-    left: `${(100 * left) / match.width}%`, top: `${(100 * top) / match.height}%`,
-    width: `${(100 * (right - left)) / match.width}%`, height: `${(100 * (bottom - top)) / match.height}%`,
-  });
   frame.append(img, outline);
   const caption = document.createElement("div");
   caption.className = "caption";
@@ -98,10 +93,59 @@ function matchCard(match, folder) {
   link.rel = "noopener";
   link.textContent = match.post_url ? "open the post" : match.photo;
   const distance = document.createElement("span");
-  distance.textContent = `distance ${match.distance.toFixed(2)}`;
   caption.append(link, distance);
-  item.append(frame, caption);
+  const review = document.createElement("div");
+  review.className = "review";
+  const yes = document.createElement("button");
+  yes.type = "button";
+  yes.className = "confirm";
+  yes.textContent = "That's me";
+  yes.title = "Confirm, and use this face to find more photos of you";
+  yes.addEventListener("click", () => reviewMatch(match.photo, "confirm"));
+  const no = document.createElement("button");
+  no.type = "button";
+  no.className = "reject";
+  no.textContent = "Not me";
+  no.addEventListener("click", () => reviewMatch(match.photo, "reject"));
+  review.append(yes, no);
+  item.append(frame, caption, review);
+  updateCard(item, match);
   return item;
+}
+
+// Box, distance and confidence can change when a confirmed face re-ranks the photos.
+function updateCard(item, match) {
+  const [top, right, bottom, left] = match.box;
+  Object.assign(item.querySelector(".face").style, {
+    left: `${(100 * left) / match.width}%`, top: `${(100 * top) / match.height}%`,
+    width: `${(100 * (right - left)) / match.width}%`, height: `${(100 * (bottom - top)) / match.height}%`,
+  });
+  const label = match.review === "confirmed" ? "confirmed" : match.confidence || "possible";
+  item.querySelector(".caption span").innerHTML = "";
+  item.querySelector(".caption span").append(`distance ${match.distance.toFixed(2)}`);
+  const badge = document.createElement("b");
+  badge.className = `badge ${label}`;
+  badge.textContent = label;
+  item.querySelector(".caption span").append(badge);
+  item.querySelector(".review").hidden = match.review === "confirmed";
+}
+
+async function reviewMatch(photo, verdict) {
+  try {
+    await callAction("review_match", {
+      job_id: lastStatus.job_id, photo, verdict, add_reference: verdict === "confirm",
+    });
+    const status = await callAction("search_status", { job_id: lastStatus.job_id }, "GET");
+    render(status, lastFolder);
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+function sortedMatches(matches) {
+  const order = $("order").value;
+  return [...matches].sort((a, b) =>
+    order === "photo" ? a.photo.localeCompare(b.photo) : a.distance - b.distance);
 }
 
 const STATE_WORDS = {
@@ -118,8 +162,13 @@ function render(status, folder) {
     `${status.photos_done} of ${status.photos_total} photos checked, ` +
     `${status.matches.length} with you, ${status.photos_failed} could not be read`;
   const list = $("matches");
-  const shown = new Set([...list.children].map((li) => li.dataset.photo));
-  status.matches.filter((m) => !shown.has(m.photo)).forEach((m) => list.append(matchCard(m, folder)));
+  const cards = new Map([...list.children].map((li) => [li.dataset.photo, li]));
+  const ordered = sortedMatches(status.matches).map((m) => {
+    const card = cards.get(m.photo);
+    if (card) updateCard(card, m);
+    return card || matchCard(m, folder);
+  });
+  list.replaceChildren(...ordered);  // keeps existing cards (and their loaded images)
   $("results").hidden = status.matches.length === 0;
   lastStatus = status;
   lastFolder = folder;
@@ -140,6 +189,8 @@ async function poll(jobId, folder) {
   }
   pollTimer = setTimeout(() => poll(jobId, folder), 500);
 }
+
+$("order").addEventListener("change", () => lastStatus && render(lastStatus, lastFolder));
 
 $("threshold").addEventListener("input", () => {
   $("threshold-value").textContent = Number($("threshold").value).toFixed(2);

@@ -8,8 +8,9 @@ const FindMeReport = (() => {
 
   function csv(status) {
     const quote = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-    const lines = [["photo", "post_url", "author", "distance", "top", "right", "bottom", "left"]];
-    status.matches.forEach((m) => lines.push([m.photo, m.post_url || "", m.author || "", m.distance, ...m.box]));
+    const lines = [["photo", "post_url", "author", "distance", "confidence", "top", "right", "bottom", "left"]];
+    status.matches.forEach((m) =>
+      lines.push([m.photo, m.post_url || "", m.author || "", m.distance, m.confidence || "", ...m.box]));
     return lines.map((line) => line.map(quote).join(",")).join("\n") + "\n";
   }
 

@@ -145,7 +145,7 @@ def test_report_of_a_finished_search(event: tuple[Path, dict[str, bool]], tmp_pa
     csv_run = findme("report", job_id, "--format", "csv")
     assert csv_run.returncode == 0, csv_run.stderr
     lines = csv_run.stdout.splitlines()
-    assert lines[0] == "photo,post_url,author,distance,top,right,bottom,left"
+    assert lines[0] == "photo,post_url,author,distance,confidence,top,right,bottom,left"
     assert sorted(line.split(",")[0] for line in lines[1:]) == [
         "obama2.jpg",
         "obama3-grey.png",

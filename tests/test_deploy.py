@@ -182,7 +182,7 @@ def test_rules_join_existing_triggers_and_actions() -> None:
 
 def test_only_register_and_status_are_web_actions() -> None:
     web = {name for name, spec in ACTIONS.items() if spec.get("web") is True}
-    assert web == {"register_search", "search_status", "delete_search"}
+    assert web == {"register_search", "search_status", "delete_search", "review_match"}
 
 
 def _fires_triggers(action: str) -> bool:

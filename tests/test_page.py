@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from findme.local.runner import LocalFindMe
 from tests import photo_variants as pv
@@ -48,8 +48,40 @@ def test_a_person_finds_their_photos_on_the_page(
         page.wait_for_function(
             "[...document.images].every((i) => i.complete && i.naturalWidth > 0)"
         )
+        assert page.locator("#matches .badge.strong").count() == 3
         page.screenshot(path=str(ARTIFACTS / f"page-{screen}.png"), full_page=True)
+        if screen == "desktop":
+            _download_the_report(page)
+            _review_matches(page)
         browser.close()
+
+
+def _download_the_report(page: Page) -> None:
+    with page.expect_download() as csv_download:
+        page.click("#download-csv")
+    lines = Path(csv_download.value.path()).read_text().splitlines()
+    assert lines[0] == "photo,post_url,author,distance,confidence,top,right,bottom,left"
+    assert sorted(line.split(",")[0] for line in lines[1:]) == [
+        "obama2.jpg",
+        "obama3-grey.png",
+        "stage-rotated.jpg",
+    ]
+    with page.expect_download() as html_download:
+        page.click("#download-html")
+    report = Path(html_download.value.path()).read_text()
+    assert report.count('src="data:image/jpeg;base64,') == 3  # self-contained
+    assert "#pycon" in report and report.count('class="face"') == 3
+
+
+def _review_matches(page: Page) -> None:
+    cards = page.locator("#matches li")
+    rejected = cards.first.get_attribute("data-photo")
+    cards.first.locator("button.reject").click()
+    page.wait_for_function(f"!document.querySelector('#matches li[data-photo=\"{rejected}\"]')")
+    assert cards.count() == 2
+    cards.first.locator("button.confirm").click()
+    page.wait_for_selector("#matches .badge.confirmed")
+    assert cards.count() == 2  # the rejected photo stays out after re-ranking
 
 
 def test_the_page_says_what_went_wrong(local: LocalFindMe, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,7 @@ def test_an_empty_folder_is_done_at_once(client: OpenWhiskClient, local: LocalFi
     ("params", "named"),
     [
         ({"folder": "event"}, "reference"),
-        (
-            {"folder": "event", "reference_image": OBAMA, "reference_path": "refs/obama.jpg"},
-            "one reference",
-        ),
+        ({"folder": "event", "reference_image": [OBAMA] * 11}, "at most 10"),
         ({"folder": "event", "reference_image": OBAMA, "threshold": 0.9}, "threshold"),
         ({"folder": "event", "reference_image": OBAMA, "threshold": "strict"}, "threshold"),
         ({"folder": "../..", "reference_image": OBAMA}, "folder"),
@@ -140,7 +138,7 @@ def test_the_same_tweet_image_event_twice_counts_each_photo_once(
 
     face = faces.largest_face(faces.find_faces(decode_for_detection(pv.encoded(reference), 1600)))
     store.save_reference("test-reference", descriptor_to_hex(face.descriptor))
-    store.update(job_id, reference_fingerprint="test-reference", state="comparing")
+    store.update(job_id, reference_fingerprints=json.dumps(["test-reference"]), state="comparing")
     photos = ["obama2.jpg", "obama3-grey.png", "stage-rotated.jpg"]
     assert store.add_photos(job_id, photos) == photos
     event = {"job_id": job_id, "photos": [{"photo": p} for p in photos]}
@@ -163,5 +161,5 @@ def test_job_keys_expire(client: OpenWhiskClient, redis_client: redis.Redis) -> 
     for key in (jobs.job_key(job_id), jobs.photos_key(job_id), jobs.done_key(job_id)):
         assert 0 < redis_client.ttl(key) <= 7 * 24 * 3600
     assert redis_client.exists(jobs.upload_key(job_id)) == 0  # the upload is gone once read
-    fingerprint = redis_client.hget(jobs.job_key(job_id), "reference_fingerprint").decode()
+    fingerprint = json.loads(redis_client.hget(jobs.job_key(job_id), "reference_fingerprints"))[0]
     assert len(redis_client.get(jobs.reference_key(fingerprint))) == 1024  # hex of 128 floats

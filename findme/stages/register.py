@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 
 from findme import params
@@ -20,6 +21,7 @@ from findme.store import job_store
 
 REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handle")
 MAX_REFERENCE_BASE64 = 14 * 1024 * 1024  # about 10 MB of image
+MAX_REFERENCES = 10
 
 
 def _decode_reference_image(text: str) -> bytes:
@@ -38,33 +40,48 @@ def _decode_reference_image(text: str) -> bytes:
     return data
 
 
-def _reference(args: dict[str, Any], settings: Settings) -> tuple[str, str, bytes | None]:
-    """(kind, value kept in the job, uploaded bytes) of the one reference given."""
-    given = [name for name in REFERENCE_PARAMS if args.get(name) not in (None, "")]
-    if not given:
-        raise BadRequest(f"a reference is required: one of {', '.join(REFERENCE_PARAMS)}")
-    if len(given) > 1:
-        raise BadRequest(f"give one reference only, not {' and '.join(given)}")
-    name = given[0]
+def _values(args: dict[str, Any], name: str) -> list[Any]:
+    """A reference parameter's values: one string, or a list of them."""
+    value = args.get(name)
+    if value is None or value == "" or value == []:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _one_reference(name: str, value: Any, settings: Settings) -> tuple[str, str, bytes | None]:
+    """(kind, value kept in the job, uploaded bytes) of one reference."""
+    one = {name: value}
     if name == "reference_image":
-        text = params.required_str(args, name, MAX_REFERENCE_BASE64)
+        text = params.required_str(one, name, MAX_REFERENCE_BASE64)
         return "image", "", _decode_reference_image(text)
     if name == "reference_url":
-        url = params.required_str(args, name, 2048)
+        url = params.required_str(one, name, 2048)
         problem = check_url(url, settings.allowed_media_hosts)
         if problem:
             raise BadRequest(f"reference_url: {problem}")
         return "url", url, None
     if name == "reference_path":
-        path = params.required_str(args, name, 1024)
+        path = params.required_str(one, name, 1024)
         resolved = inside_root(photo_root(settings), path, name)
         if not resolved.is_file():
             raise BadRequest("reference_path is not a file under the photo root")
         return "path", path, None
-    handle = params.required_str(args, name, 16)
+    handle = params.required_str(one, name, 16)
     if not HANDLE_PATTERN.match(handle):
         raise BadRequest("handle must be an X username (letters, digits, _; at most 15)")
     return "handle", handle.lstrip("@"), None
+
+
+def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str, bytes | None]]:
+    """Up to MAX_REFERENCES photos of the person, from any mix of the reference params."""
+    given = [(name, value) for name in REFERENCE_PARAMS for value in _values(args, name)]
+    if not given:
+        raise BadRequest(f"a reference is required: one of {', '.join(REFERENCE_PARAMS)}")
+    if len(given) > MAX_REFERENCES:
+        raise BadRequest(f"give at most {MAX_REFERENCES} reference photos, not {len(given)}")
+    if len(_values(args, "handle")) > 1:
+        raise BadRequest("handle: give one X username")
+    return [_one_reference(name, value, settings) for name, value in given]
 
 
 def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
@@ -93,17 +110,17 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
         args, "threshold", DEFAULT_THRESHOLD, MIN_THRESHOLD, MAX_THRESHOLD
     )
     source = _source(args, settings)
-    kind, reference, upload = _reference(args, settings)
+    references = _references(args, settings)
     store = job_store(settings)
     job_id = new_job_id()
     fields = {
         **source,
         "query": query,
         "threshold": repr(threshold),
-        "reference_kind": kind,
-        "reference": reference,
+        "references": json.dumps([{"kind": kind, "value": value} for kind, value, _ in references]),
     }
-    store.create(job_id, fields, upload=upload)
+    uploads = {index: data for index, (_, _, data) in enumerate(references) if data is not None}
+    store.create(job_id, fields, uploads=uploads)
     try:
         fire_trigger(settings, "search_request", {"job_id": job_id})
     except Exception as error:

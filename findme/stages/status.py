@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from findme import params
@@ -30,6 +31,9 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         "matches": status.matches,
         "failed": status.failed,
     }
+    notes = json.loads(fields.get("reference_notes") or "[]")
+    if notes:
+        document["reference_notes"] = notes  # reference photos that could not be used
     if fields.get("warning"):
         document["warning"] = fields["warning"]
     if fields.get("error"):
