@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up from scratch.
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint bench eval
 
 setup:
 	./scripts/setup.sh
@@ -17,3 +17,14 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+# Speed side by side with face_recognition's defaults (installed here without its
+# `dlib` requirement, which dlib-bin provides); prints figures and writes JSON.
+bench: setup
+	.venv/bin/python -m pip install --quiet --no-deps face_recognition==1.3.0
+	env -u REDIS_URL .venv/bin/python benchmarks/speed.py
+
+# The labelled set and `findme eval` over it: one reference versus three, plain versus jittered.
+eval: setup
+	.venv/bin/python benchmarks/labelled_set.py build/labelled-set
+	.venv/bin/findme eval build/labelled-set --references 1,3 --jitters 0,20,100

@@ -68,7 +68,7 @@ def _metrics(scores: list[tuple[float, bool]], threshold: float) -> dict[str, fl
         recall = hits / truth.sum() if truth.sum() else 1.0
         return float(precision), float(recall)
 
-    candidates = sorted(set(np.round(distances[np.isfinite(distances)], 4)))
+    candidates = sorted(set(distances[np.isfinite(distances)].tolist()))
     f1s = []
     t99 = None
     for t in candidates:

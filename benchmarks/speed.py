@@ -1,0 +1,252 @@
+"""FindMe's speed, measured side by side with face_recognition's default calls in the
+same run, on the same photos. Prints every figure as text and writes JSON.
+
+    .venv/bin/python benchmarks/speed.py [--photos 200] [--json benchmarks/results.json]
+
+The baseline is face_recognition 1.3.0's defaults (load_image_file, face_locations,
+face_encodings, face_distance), one core; `make bench` installs it (without its
+`dlib` requirement, which dlib-bin provides).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import photo_set  # noqa: E402
+
+from findme import faces  # noqa: E402
+from findme.images import decode_for_detection  # noqa: E402
+from findme.settings import Settings  # noqa: E402
+
+REFERENCE = ROOT / "tests" / "photos" / "obama.jpg"
+OTHER_REFERENCE = ROOT / "tests" / "photos" / "biden.jpg"
+THRESHOLD = 0.6
+
+
+def face_recognition_module():
+    """face_recognition, with the pkg_resources its models package still imports."""
+    if "pkg_resources" not in sys.modules:
+        models = importlib.util.find_spec("face_recognition_models")
+        shim = types.ModuleType("pkg_resources")
+        base = next(iter(models.submodule_search_locations))
+        shim.resource_filename = lambda _package, name: os.path.join(base, name)
+        sys.modules["pkg_resources"] = shim
+    import face_recognition
+
+    return face_recognition
+
+
+def run_baseline(paths: list[Path], reference: np.ndarray) -> tuple[list[float], list[bool]]:
+    fr = face_recognition_module()
+    fr.face_encodings(fr.load_image_file(paths[0]))  # warm
+    times, found = [], []
+    for path in paths:
+        start = time.perf_counter()
+        image = fr.load_image_file(path)
+        encodings = fr.face_encodings(image, fr.face_locations(image))
+        gaps = fr.face_distance(encodings, reference) if encodings else np.empty(0)
+        times.append(time.perf_counter() - start)
+        found.append(bool(gaps.size and gaps.min() <= THRESHOLD))
+    return times, found
+
+
+def run_findme(paths: list[Path], reference: np.ndarray) -> tuple[list[float], list[bool]]:
+    settings = Settings.load(env={})
+    faces.models()
+    times, found = [], []
+    for path in paths:
+        start = time.perf_counter()
+        pixels = decode_for_detection(path.read_bytes(), settings.detect_max_side)
+        gaps = faces.distances(faces.find_faces(pixels, settings.detect_upsample), reference)
+        times.append(time.perf_counter() - start)
+        found.append(bool(gaps.size and gaps.min() <= THRESHOLD))
+    return times, found
+
+
+def precision_recall(found: list[bool], truth: list[bool]) -> tuple[float, float]:
+    hits = sum(f and t for f, t in zip(found, truth, strict=True))
+    return hits / max(sum(found), 1), hits / max(sum(truth), 1)
+
+
+COLD_FINDME = """
+import time, sys
+from findme import faces
+from findme.images import decode_for_detection
+faces.find_faces(decode_for_detection(open(sys.argv[1], 'rb').read(), 1600))
+print('ready', flush=True)
+"""
+COLD_BASELINE = """
+import sys, types, os, importlib.util
+spec = importlib.util.find_spec('face_recognition_models')
+shim = types.ModuleType('pkg_resources')
+shim.resource_filename = lambda p, n: os.path.join(next(iter(spec.submodule_search_locations)), n)
+sys.modules['pkg_resources'] = shim
+import face_recognition as fr
+image = fr.load_image_file(sys.argv[1])
+fr.face_encodings(image, fr.face_locations(image))
+print('ready', flush=True)
+"""
+
+
+def cold_start(script: str, photo: Path) -> float:
+    """A new process to its first result, in seconds (best of three)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", script, str(photo)], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+class WorkerMemory(threading.Thread):
+    """The largest resident memory of any one child process (a worker), sampled."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self.running = pid, 0.0, True
+
+    def run(self) -> None:
+        while self.running:
+            try:
+                for child in psutil.Process(self.pid).children(recursive=True):
+                    self.peak_mb = max(self.peak_mb, child.memory_info().rss / 2**20)
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+
+def search(folder: Path, reference: Path, data_home: Path) -> tuple[float, dict, float]:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env["XDG_DATA_HOME"] = str(data_home)  # a fresh embedded Redis: nothing cached before
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "findme.cli",
+            "search",
+            "--json",
+            "--reference",
+            str(reference),
+            "--folder",
+            str(folder),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    memory = WorkerMemory(process.pid)
+    memory.start()
+    out, err = process.communicate()
+    wall = time.perf_counter() - start
+    memory.running = False
+    if process.returncode != 0:
+        raise RuntimeError(err)
+    return wall, json.loads(out), memory.peak_mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--photos", type=int, default=200)
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
+    args = parser.parse_args()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    work = Path(tempfile.mkdtemp(prefix="findme-bench-"))
+    truth = photo_set.build(work / "photos", args.photos)
+    paths = sorted((work / "photos").iterdir())
+    has_person = [("obama" in truth[p.name]) for p in paths]
+    settings = Settings.load(env={})
+    ref_pixels = decode_for_detection(REFERENCE.read_bytes(), settings.detect_max_side)
+    reference = faces.largest_face(faces.find_faces(ref_pixels)).descriptor
+
+    base_times, base_found = run_baseline(paths, reference)
+    ours_times, ours_found = run_findme(paths, reference)
+    base_p, base_r = precision_recall(base_found, has_person)
+    ours_p, ours_r = precision_recall(ours_found, has_person)
+    cold_ours = cold_start(COLD_FINDME, paths[0])
+    cold_base = cold_start(COLD_BASELINE, paths[0])
+    first_wall, first, worker_mb = search(work / "photos", REFERENCE, work / "data")
+    repeat_wall, _, _ = search(work / "photos", OTHER_REFERENCE, work / "data")
+    base_rate = len(paths) / sum(base_times)
+
+    figures = [
+        (
+            "per-photo compute, warm, median (ms)",
+            statistics.median(ours_times) * 1000,
+            statistics.median(base_times) * 1000,
+            "lower",
+            ">= 5x faster",
+        ),
+        ("precision at 0.6", ours_p, base_p, "higher", ">= baseline"),
+        ("recall at 0.6", ours_r, base_r, "higher", ">= baseline"),
+        ("cold start of a compare worker (s)", cold_ours, cold_base, "lower", "<= 1.0 s"),
+        (
+            f"findme search over {len(paths)} photos (photos/s)",
+            len(paths) / first_wall,
+            base_rate,
+            "higher",
+            ">= 20 photos/s",
+        ),
+        ("repeat search, other reference (s)", repeat_wall, first_wall, "lower", ">= 20x faster"),
+        ("memory of one compare worker (MB)", worker_mb, None, "lower", "<= 400 MB"),
+    ]
+    rows = []
+    for name, ours, base, better, target in figures:
+        ratio = (
+            None if base is None else (base / ours if better == "lower" else ours / max(base, 1e-9))
+        )
+        rows.append(
+            {
+                "figure": name,
+                "findme": round(ours, 3),
+                "baseline": None if base is None else round(base, 3),
+                "ratio": None if ratio is None else round(ratio, 2),
+                "target": target,
+            }
+        )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"photos: {len(paths)} distinct, 1200 px wide, 1-6 faces; baseline: face_recognition "
+        "1.3.0 defaults, one core, same run"
+    )
+    print(f"{'figure':<46}{'FindMe':>10}{'baseline':>10}{'ratio':>8}  target")
+    for row in rows:
+        base = "-" if row["baseline"] is None else f"{row['baseline']:.3f}"
+        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+        print(f"{row['figure']:<46}{row['findme']:>10.3f}{base:>10}{ratio:>8}  {row['target']}")
+    print(f"(first search: {first['photos_done']} photos, {len(first['matches'])} matches)")
+    report = {
+        "machine": {"arch": platform.machine(), "cores": os.cpu_count()},
+        "photos": len(paths),
+        "figures": rows,
+    }
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
