@@ -21,7 +21,7 @@ MIN_THRESHOLD = 0.3
 MAX_THRESHOLD = 0.8
 DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
 DEFAULT_BATCH_SIZE = 10
-DEFAULT_REFERENCE_JITTERS = 20
+DEFAULT_REFERENCE_JITTERS = 10
 # A match at or under this distance is "strong", above it "possible" (see `findme eval`).
 DEFAULT_STRONG_DISTANCE = 0.5
 

@@ -57,7 +57,8 @@ class LocalFindMe:
             deliver_twice=self.deliver_twice,
         )
         self.engine = Engine(manifest, config)
-        self.engine.start()
+        # Workers warm up while the first requests queue: only the HTTP server must be up.
+        self.engine.start(wait=False)
         self._server = HttpServer(build_app(self.engine), sock)
         self._server.start()
         return self
