@@ -7,10 +7,12 @@ import base64
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = Path(__file__).with_name("openwhisk_launcher.py")
-API_KEY = "0c2bcb47-aaaa-4bbb-8ccc-3e1f1b6e7d10:deploy-test-key-that-is-not-a-secret"
+API_KEY = f"{uuid.uuid4()}:{secrets.token_urlsafe(32)}"  # made up for each test run
 
 
 class TriggerEndpoint(ThreadingHTTPServer):
@@ -177,10 +179,11 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "compare_images",
         "search_status",
         "delete_search",
+        "review_match",
     }
 
 
-def test_only_register_and_status_are_web_actions() -> None:
+def test_web_actions_are_the_ones_people_call() -> None:
     web = {name for name, spec in ACTIONS.items() if spec.get("web") is True}
     assert web == {"register_search", "search_status", "delete_search", "review_match"}
 
