@@ -179,7 +179,7 @@ def main() -> None:
     has_person = [("obama" in truth[p.name]) for p in paths]
     settings = Settings.load(env={})
     ref_pixels = decode_for_detection(REFERENCE.read_bytes(), settings.detect_max_side)
-    reference = faces.largest_face(faces.find_faces(ref_pixels)).descriptor
+    reference = faces.reference_face(ref_pixels).descriptor
 
     base_times, base_found = run_baseline(paths, reference)
     ours_times, ours_found = run_findme(paths, reference)

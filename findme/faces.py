@@ -105,14 +105,6 @@ def reference_face(pixels: Pixels, upsample: int = 1, jitters: int = 0) -> Face 
     return Face(box=_box(rect, pixels), descriptor=np.asarray(descriptor, dtype=np.float32))
 
 
-def largest_face(faces: list[Face]) -> Face | None:
-    def area(face: Face) -> int:
-        top, right, bottom, left = face.box
-        return (bottom - top) * (right - left)
-
-    return max(faces, key=area, default=None)
-
-
 def distances(faces: list[Face], references: np.ndarray) -> np.ndarray:
     """Each face's distance to the nearest of the references (one row, or a matrix)."""
     if not faces:

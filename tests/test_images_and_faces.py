@@ -14,7 +14,7 @@ from tests import photo_variants as pv
 @pytest.fixture(scope="module")
 def obama() -> np.ndarray:
     pixels = decode_for_detection((pv.PHOTOS / "obama.jpg").read_bytes(), 1600)
-    face = faces.largest_face(faces.find_faces(pixels))
+    face = faces.reference_face(pixels)
     assert face is not None
     return face.descriptor
 
@@ -88,8 +88,7 @@ def test_a_stranger_does_not_match(obama: np.ndarray) -> None:
 
 def test_largest_face_is_the_reference() -> None:
     group = pv.group(pv.shrunk(pv.photo("biden.jpg"), 400), pv.photo("obama2.jpg"), height=700)
-    found = faces.find_faces(decode_for_detection(pv.encoded(group), 1600))
-    largest = faces.largest_face(found)
+    largest = faces.reference_face(decode_for_detection(pv.encoded(group), 1600))
     assert largest is not None and largest.box[3] > group.width / 3
 
 

@@ -136,7 +136,7 @@ def test_the_same_tweet_image_event_twice_counts_each_photo_once(
     from findme import faces
     from findme.images import decode_for_detection
 
-    face = faces.largest_face(faces.find_faces(decode_for_detection(pv.encoded(reference), 1600)))
+    face = faces.reference_face(decode_for_detection(pv.encoded(reference), 1600))
     store.save_reference("test-reference", descriptor_to_hex(face.descriptor))
     store.update(job_id, reference_fingerprints=json.dumps(["test-reference"]), state="comparing")
     photos = ["obama2.jpg", "obama3-grey.png", "stage-rotated.jpg"]
