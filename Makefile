@@ -18,11 +18,12 @@ test: setup
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
-# Speed side by side with face_recognition's defaults (installed here without its
-# `dlib` requirement, which dlib-bin provides); prints figures and writes JSON.
+# Speed side by side with face_recognition's defaults on dlib-bin (in a venv of
+# their own, scripts/baseline-venv.sh); prints figures and writes JSON.
 bench: setup
-	.venv/bin/python -m pip install --quiet --no-deps face_recognition==1.3.0
-	env -u REDIS_URL .venv/bin/python benchmarks/speed.py
+	./scripts/baseline-venv.sh
+	env -u REDIS_URL .venv/bin/python benchmarks/speed.py --baseline-python build/baseline-venv/bin/python
+	.venv/bin/python benchmarks/face_sizes.py
 
 # The labelled set and `findme eval` over it: one reference versus three, plain versus jittered.
 eval: setup

@@ -1,17 +1,18 @@
 """FindMe's speed, measured side by side with face_recognition's default calls in the
 same run, on the same photos. Prints every figure as text and writes JSON.
 
-    .venv/bin/python benchmarks/speed.py [--photos 200] [--json benchmarks/results.json]
+    .venv/bin/python benchmarks/speed.py --baseline-python build/baseline-venv/bin/python
+        [--photos 200] [--json benchmarks/results.json]
 
 The baseline is face_recognition 1.3.0's defaults (load_image_file, face_locations,
-face_encodings, face_distance), one core; `make bench` installs it (without its
-`dlib` requirement, which dlib-bin provides).
+face_encodings, face_distance), one core, with dlib-bin, as `pip install
+face_recognition` users run it: benchmarks/baseline_defaults.py, in the venv that
+`make bench` makes (scripts/baseline-venv.sh), over the same photos in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
@@ -21,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import photo_set  # noqa: E402
 
 from findme import faces  # noqa: E402
+from findme.codec import descriptor_to_hex  # noqa: E402
 from findme.images import decode_for_detection  # noqa: E402
 from findme.settings import Settings  # noqa: E402
 
@@ -42,31 +43,19 @@ OTHER_REFERENCE = ROOT / "tests" / "photos" / "biden.jpg"
 THRESHOLD = 0.6
 
 
-def face_recognition_module():
-    """face_recognition, with the pkg_resources its models package still imports."""
-    if "pkg_resources" not in sys.modules:
-        models = importlib.util.find_spec("face_recognition_models")
-        shim = types.ModuleType("pkg_resources")
-        base = next(iter(models.submodule_search_locations))
-        shim.resource_filename = lambda _package, name: os.path.join(base, name)
-        sys.modules["pkg_resources"] = shim
-    import face_recognition
-
-    return face_recognition
-
-
-def run_baseline(paths: list[Path], reference: np.ndarray) -> tuple[list[float], list[bool]]:
-    fr = face_recognition_module()
-    fr.face_encodings(fr.load_image_file(paths[0]))  # warm
-    times, found = [], []
-    for path in paths:
-        start = time.perf_counter()
-        image = fr.load_image_file(path)
-        encodings = fr.face_encodings(image, fr.face_locations(image))
-        gaps = fr.face_distance(encodings, reference) if encodings else np.empty(0)
-        times.append(time.perf_counter() - start)
-        found.append(bool(gaps.size and gaps.min() <= THRESHOLD))
-    return times, found
+def run_baseline(
+    python: str, paths: list[Path], reference: np.ndarray
+) -> tuple[list[float], list[bool]]:
+    job = json.dumps({"reference": descriptor_to_hex(reference), "paths": [str(p) for p in paths]})
+    done = subprocess.run(
+        [python, str(ROOT / "benchmarks" / "baseline_defaults.py")],
+        input=job,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    return result["seconds"], result["found"]
 
 
 def run_findme(paths: list[Path], reference: np.ndarray) -> tuple[list[float], list[bool]]:
@@ -76,7 +65,7 @@ def run_findme(paths: list[Path], reference: np.ndarray) -> tuple[list[float], l
     for path in paths:
         start = time.perf_counter()
         pixels = decode_for_detection(path.read_bytes(), settings.detect_max_side)
-        gaps = faces.distances(faces.find_faces(pixels, settings.detect_upsample), reference)
+        gaps = faces.distances(faces.find_faces(pixels, settings.min_face_px), reference)
         times.append(time.perf_counter() - start)
         found.append(bool(gaps.size and gaps.min() <= THRESHOLD))
     return times, found
@@ -88,11 +77,10 @@ def precision_recall(found: list[bool], truth: list[bool]) -> tuple[float, float
 
 
 COLD_FINDME = """
-import time, sys
+import sys
 from findme import faces
 from findme.images import decode_for_detection
 faces.find_faces(decode_for_detection(open(sys.argv[1], 'rb').read(), 1600))
-print('ready', flush=True)
 """
 COLD_BASELINE = """
 import sys, types, os, importlib.util
@@ -103,16 +91,15 @@ sys.modules['pkg_resources'] = shim
 import face_recognition as fr
 image = fr.load_image_file(sys.argv[1])
 fr.face_encodings(image, fr.face_locations(image))
-print('ready', flush=True)
 """
 
 
-def cold_start(script: str, photo: Path) -> float:
+def cold_start(python: str, script: str, photo: Path) -> float:
     """A new process to its first result, in seconds (best of three)."""
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", script, str(photo)], check=True, capture_output=True)
+        subprocess.run([python, "-c", script, str(photo)], check=True, capture_output=True)
         best = min(best, time.perf_counter() - start)
     return best
 
@@ -169,6 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
+    parser.add_argument("--baseline-python", required=True, help="the baseline venv's python")
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results.json")
     args = parser.parse_args()
@@ -181,12 +169,12 @@ def main() -> None:
     ref_pixels = decode_for_detection(REFERENCE.read_bytes(), settings.detect_max_side)
     reference = faces.reference_face(ref_pixels).descriptor
 
-    base_times, base_found = run_baseline(paths, reference)
+    base_times, base_found = run_baseline(args.baseline_python, paths, reference)
     ours_times, ours_found = run_findme(paths, reference)
     base_p, base_r = precision_recall(base_found, has_person)
     ours_p, ours_r = precision_recall(ours_found, has_person)
-    cold_ours = cold_start(COLD_FINDME, paths[0])
-    cold_base = cold_start(COLD_BASELINE, paths[0])
+    cold_ours = cold_start(sys.executable, COLD_FINDME, paths[0])
+    cold_base = cold_start(args.baseline_python, COLD_BASELINE, paths[0])
     first_wall, first, worker_mb = search(work / "photos", REFERENCE, work / "data")
     repeat_wall, _, _ = search(work / "photos", OTHER_REFERENCE, work / "data")
     base_rate = len(paths) / sum(base_times)
@@ -231,7 +219,7 @@ def main() -> None:
     )
     print(
         f"photos: {len(paths)} distinct, 1200 px wide, 1-6 faces; baseline: face_recognition "
-        "1.3.0 defaults, one core, same run"
+        "1.3.0 defaults on dlib-bin, one core, same run"
     )
     print(f"{'figure':<46}{'FindMe':>10}{'baseline':>10}{'ratio':>8}  target")
     for row in rows:

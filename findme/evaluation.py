@@ -16,6 +16,7 @@ import numpy as np
 
 from findme import faces
 from findme.images import decode_for_detection
+from findme.settings import DEFAULT_MIN_FACE_PX
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
 BIN = 0.05
@@ -112,18 +113,18 @@ def evaluate(
     jitter_counts: list[int],
     threshold: float = 0.6,
     max_side: int = 1600,
-    upsample: int = 1,
+    min_face_px: int = DEFAULT_MIN_FACE_PX,
 ) -> list[Row]:
     people, labels = load_labelled(root)
     photos = {p: {name} for name, files in people.items() for p in files} | labels
-    found = {p: faces.find_faces(_pixels(p, max_side), upsample) for p in photos}
+    found = {p: faces.find_faces(_pixels(p, max_side), min_face_px) for p in photos}
     rows = []
     for count in reference_counts:
         for jitters in jitter_counts:
             scores: list[tuple[float, bool]] = []
             for name, portraits in people.items():
                 refs = [
-                    faces.reference_face(_pixels(p, max_side), upsample, jitters)
+                    faces.reference_face(_pixels(p, max_side), min_face_px, jitters)
                     for p in portraits[:count]
                 ]
                 matrix = np.stack([r.descriptor for r in refs if r is not None])

@@ -23,7 +23,7 @@ class PhotoFaces:
 
 
 def _detection(settings: Settings) -> str:
-    return f"{settings.detect_max_side}-{settings.detect_upsample}"
+    return f"{settings.detect_max_side}-{settings.min_face_px}"
 
 
 def cached(digest: str, store: JobStore, settings: Settings) -> PhotoFaces | None:
@@ -45,7 +45,7 @@ def faces_of(data: bytes, store: JobStore, settings: Settings) -> PhotoFaces:
     if hit is not None:
         return hit
     pixels = decode_for_detection(data, settings.detect_max_side)
-    found = faces.find_faces(pixels, settings.detect_upsample)
+    found = faces.find_faces(pixels, settings.min_face_px)
     document = {
         "faces": [
             {"box": list(f.box), "descriptor": descriptor_to_hex(f.descriptor)} for f in found

@@ -69,7 +69,7 @@ def _bytes_and_fingerprint(
 
 def _descriptor(data: bytes, settings: Settings) -> np.ndarray | None:
     pixels = images.decode_for_detection(data, settings.detect_max_side)
-    face = faces.reference_face(pixels, settings.detect_upsample, settings.reference_jitters)
+    face = faces.reference_face(pixels, settings.min_face_px, settings.reference_jitters)
     return None if face is None else face.descriptor
 
 

@@ -22,6 +22,7 @@ MAX_THRESHOLD = 0.8
 DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_REFERENCE_JITTERS = 10
+DEFAULT_MIN_FACE_PX = 40  # X's medium photos: a face across a lecture hall
 # A match at or under this distance is "strong", above it "possible" (see `findme eval`).
 DEFAULT_STRONG_DISTANCE = 0.5
 
@@ -40,7 +41,7 @@ class Settings:
     job_ttl_seconds: int
     batch_size: int
     detect_max_side: int
-    detect_upsample: int
+    min_face_px: int
     allowed_media_hosts: frozenset[str]
     x_bearer_token: str | None
     x_photo_size: str
@@ -72,9 +73,11 @@ class Settings:
                 1, _int(args.get("batch_size") or env.get("FINDME_BATCH_SIZE"), DEFAULT_BATCH_SIZE)
             ),
             # Photos are shrunk to this longest side before detection: bounds
-            # time and memory for huge uploads; HOG upsampling finds small faces.
+            # time and memory for huge uploads.
             detect_max_side=_int(env.get("FINDME_DETECT_MAX_SIDE"), 1600),
-            detect_upsample=_int(env.get("FINDME_DETECT_UPSAMPLE"), 1),
+            # The smallest face (px, in the working image) detection must find:
+            # detection time grows with the square of 1 / this.
+            min_face_px=max(8, _int(env.get("FINDME_MIN_FACE"), DEFAULT_MIN_FACE_PX)),
             allowed_media_hosts=frozenset(
                 h.strip().lower()
                 for h in env.get(
