@@ -26,6 +26,7 @@ Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original pho
 # of 56 px and a fifth of those of 48 px: detection scales the photo so that the
 # smallest face asked for becomes 70 px, a margin over 64.
 HOG_SURE_FACE_PX = 70
+REFERENCE_FACE_PX = 100  # looked for first in a reference photo
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,11 @@ def reference_face(
     """The largest face of a reference photo, encoded with `jitters` jittered copies
     (dlib's accurate mode: 99.38 % on LFW with 100, against 99.13 % without)."""
     m = models()
-    rects = detect(pixels, min_face_px)
+    # A reference is a portrait or a selfie: its largest face is found at a
+    # quarter of the cost by looking for big faces first.
+    rects = detect(pixels, max(min_face_px, REFERENCE_FACE_PX))
+    if not rects and min_face_px < REFERENCE_FACE_PX:
+        rects = detect(pixels, min_face_px)
     if not rects:
         return None
     rect = max(rects, key=lambda r: r.area())

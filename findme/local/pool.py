@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -19,7 +20,10 @@ from findme.local import worker
 from findme.local.activations import DEVELOPER_ERROR, WHISK_ERROR, Activation
 
 log = logging.getLogger("findme.local")
-_spawn = multiprocessing.get_context("spawn")  # never fork a threaded server
+# Workers are forked from a single-threaded fork server (never from this threaded
+# engine) that has imported the stages and loaded dlib's models once.
+_context = multiprocessing.get_context("forkserver")
+_context.set_forkserver_preload(["findme.local.preload"])
 
 
 @dataclass
@@ -31,9 +35,11 @@ class Task:
 
 class _Worker:
     def __init__(self, action_file: str, env: dict[str, str]) -> None:
-        self.conn, child = _spawn.Pipe()
-        self.process = _spawn.Process(
-            target=worker.serve, args=(child, action_file, env), daemon=True
+        self.conn, child = _context.Pipe()
+        # The fork server's environment is that of its start: a worker gets this
+        # process's environment of now, as a spawned one would.
+        self.process = _context.Process(
+            target=worker.serve, args=(child, action_file, {**os.environ, **env}), daemon=True
         )
         self.process.start()
         child.close()

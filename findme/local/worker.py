@@ -55,10 +55,11 @@ def _run(main: Any, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 def serve(conn: Connection, action_file: str, env: dict[str, str]) -> None:
-    """The worker's loop: (activation env, params) in, (result, logs) out."""
-    # One BLAS thread, read when dlib loads: the pool already runs a worker per
-    # core, and OpenBLAS threads would fight them (the runtime image sets it too).
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    """The worker's loop: (activation env, params) in, (result, logs) out.
+
+    env is the whole environment the worker runs with (the engine's, plus the
+    container's variables)."""
+    os.environ.clear()
     os.environ.update(env)
     replay.install_from(Settings.load().replay_file)
     sys.path.insert(0, os.path.dirname(action_file))
