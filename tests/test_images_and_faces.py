@@ -112,3 +112,25 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
     assert len(bomb) < 200_000
     with pytest.raises(PhotoError, match="image too large"):
         decode_for_detection(bomb, 1600)
+
+
+def _in_a_crowd_photo(portrait: Image.Image, face_width: int) -> bytes:
+    """The portrait shrunk so that its face is face_width px wide, in a 1200x800 photo."""
+    full = decode_for_detection(pv.encoded(portrait), 4000)
+    rect = max(faces.detect(full), key=lambda r: r.area())
+    k = face_width / rect.width()
+    small = portrait.resize((round(portrait.width * k), round(portrait.height * k)))
+    canvas = Image.new("RGB", (1200, 800), (150, 160, 170))
+    canvas.paste(small, (700, 300))
+    return pv.encoded(canvas, "JPEG", quality=90)
+
+
+def test_a_face_40_px_wide_in_a_1200_px_photo_is_found_and_matched(obama: np.ndarray) -> None:
+    data = _in_a_crowd_photo(pv.photo("obama2.jpg"), 40)
+    found = faces.find_faces(decode_for_detection(data, 1600))
+    assert len(found) == 1
+    _, right, _, left = found[0].box
+    assert left >= 700 and right <= 700 + 80 and 36 <= right - left <= 48
+    assert faces.distances(found, obama)[0] < 0.6
+    # Asking only for bigger faces (FINDME_MIN_FACE) skips it, for less work.
+    assert faces.find_faces(decode_for_detection(data, 1600), min_face_px=80) == []
