@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import redis
@@ -12,6 +13,7 @@ from findme.errors import ActionError
 from findme.jobs import JobStore
 from findme.settings import Settings
 
+CLIENT_NAME_PREFIX = "findme-"
 _clients: dict[str, redis.Redis] = {}
 _lock = threading.Lock()
 
@@ -28,9 +30,20 @@ def redis_client(url: str) -> redis.Redis:
                 # Ride out a Redis restart instead of failing the activation.
                 retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=6),
                 retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+                # Tells the embedded Redis which processes still use it.
+                client_name=f"{CLIENT_NAME_PREFIX}{os.getpid()}",
             )
             _clients[url] = client
         return client
+
+
+def forget_client(url: str) -> None:
+    """Closes this process's connections to url (a server it stops using)."""
+    with _lock:
+        client = _clients.pop(url, None)
+    if client is not None:
+        client.close()
+        client.connection_pool.disconnect()
 
 
 def job_store(settings: Settings) -> JobStore:

