@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 DEFAULT_THRESHOLD = 0.6
 MIN_THRESHOLD = 0.3
 MAX_THRESHOLD = 0.8
@@ -54,6 +56,7 @@ class Settings:
     api_key: str | None
     api_verify_tls: bool
     namespace: str
+    cache_dir: Path
 
     @classmethod
     def load(
@@ -104,4 +107,7 @@ class Settings:
             # OpenWhisk standalone and many clusters serve a self-signed certificate.
             api_verify_tls=env.get("FINDME_OW_VERIFY_TLS", "1").lower() not in ("0", "false", "no"),
             namespace=env.get("__OW_NAMESPACE") or "_",
+            # Files derived from dlib's models that load faster than their sources
+            # (the runtime image bakes them in at build time).
+            cache_dir=Path(env.get("FINDME_CACHE_DIR") or platformdirs.user_cache_dir("findme")),
         )

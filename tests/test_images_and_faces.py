@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -134,3 +136,17 @@ def test_a_face_40_px_wide_in_a_1200_px_photo_is_found_and_matched(obama: np.nda
     assert faces.distances(found, obama)[0] < 0.6
     # Asking only for bigger faces (FINDME_MIN_FACE) skips it, for less work.
     assert faces.find_faces(decode_for_detection(data, 1600), min_face_px=80) == []
+
+
+def test_the_face_detector_kept_in_the_cache_dir_finds_the_same_faces(tmp_path: Path) -> None:
+    group = np.asarray(pv.group(pv.photo("biden.jpg"), pv.photo("obama2.jpg"), height=500))
+    built = faces.frontal_face_detector(tmp_path)
+    (saved,) = tmp_path.glob("frontal_face_detector-*.svm")
+    loaded = faces.frontal_face_detector(tmp_path)
+    expected = [(r.left(), r.top(), r.right(), r.bottom()) for r in built(group, 0)]
+    assert len(expected) == 2
+    assert [(r.left(), r.top(), r.right(), r.bottom()) for r in loaded(group, 0)] == expected
+    saved.write_bytes(b"not a detector")  # a broken file is rebuilt, not trusted
+    rebuilt = faces.frontal_face_detector(tmp_path)
+    assert [(r.left(), r.top(), r.right(), r.bottom()) for r in rebuilt(group, 0)] == expected
+    assert saved.stat().st_size > 1000
