@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import responses
+if TYPE_CHECKING:
+    import responses
 
 _active: responses.RequestsMock | None = None
 _dns: dict[str, list[str]] = {}
@@ -29,6 +31,8 @@ DEFAULT_DNS = {"pbs.twimg.com": ["151.101.36.159"]}  # a public address of X's m
 
 def install(cassette: Path) -> responses.RequestsMock:
     global _active
+    import responses  # only when replaying: keeps it out of every cold start
+
     document = json.loads(cassette.read_text())
     _dns.clear()
     _dns.update(document.get("dns", DEFAULT_DNS))
