@@ -129,7 +129,7 @@ def search(folder: Path, reference: Path, data_home: Path) -> tuple[float, dict,
         [
             sys.executable,
             "-m",
-            "findme.cli",
+            "findme",
             "search",
             "--json",
             "--reference",

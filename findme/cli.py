@@ -29,7 +29,7 @@ from findme.sources.folder import FolderSource, inside_root
 from findme.stages.status import status_document
 from findme.store import redis_client
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1  # a status activation costs about 3 ms in the local engine
 
 
 class UsageError(Exception):

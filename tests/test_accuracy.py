@@ -134,7 +134,7 @@ def test_eval_reports_precision_recall_and_thresholds(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "findme.cli",
+            "findme",
             "eval",
             str(tmp_path),
             "--references",
@@ -159,7 +159,7 @@ def test_eval_reports_precision_recall_and_thresholds(tmp_path: Path) -> None:
     assert rows[(3, 0)]["margin"] > rows[(1, 0)]["margin"]  # several references separate better
     assert rows[(3, 0)]["recall"] >= rows[(1, 0)]["recall"]
     table = subprocess.run(
-        [sys.executable, "-m", "findme.cli", "eval", str(tmp_path / "nope")],
+        [sys.executable, "-m", "findme", "eval", str(tmp_path / "nope")],
         capture_output=True,
         text=True,
     )

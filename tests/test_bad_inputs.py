@@ -319,7 +319,7 @@ def test_cli_refuses(args: list, message: str) -> None:
         base[flag] = value
     argv = [part for flag, value in base.items() if value is not None for part in (flag, value)]
     run = subprocess.run(
-        [sys.executable, "-m", "findme.cli", "search", *argv],
+        [sys.executable, "-m", "findme", "search", *argv],
         capture_output=True,
         text=True,
         timeout=120,

@@ -15,7 +15,7 @@ from tests.conftest import BROKEN, make_event_folder
 
 def findme(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "findme.cli", *args],
+        [sys.executable, "-m", "findme", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -110,7 +110,7 @@ def test_without_redis_url_an_embedded_redis_keeps_the_data_in_the_user_data_dir
         [
             sys.executable,
             "-m",
-            "findme.cli",
+            "findme",
             "search",
             "--json",
             "--reference",

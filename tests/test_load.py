@@ -68,7 +68,7 @@ def test_twenty_searches_at_once(tmp_path: Path, redis_client: object) -> None:
         [
             sys.executable,
             "-m",
-            "findme.cli",
+            "findme",
             "serve",
             "--photos",
             str(tmp_path / "photos"),

@@ -156,7 +156,7 @@ def test_end_to_end_the_cli_finds_the_posts_showing_the_person(tmp_path: Path) -
         [
             sys.executable,
             "-m",
-            "findme.cli",
+            "findme",
             "search",
             "--query",
             "#pycon",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import threading
@@ -24,6 +25,12 @@ log = logging.getLogger("findme.local")
 # engine) that has imported the stages and loaded dlib's models once.
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["findme.local.preload"])
+
+
+def start_fork_server() -> None:
+    """Starts the fork server without waiting for it: it preloads while the caller
+    goes on, and the first worker started waits for it only if it is not ready."""
+    multiprocessing.forkserver.ensure_running()
 
 
 @dataclass
