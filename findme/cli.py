@@ -127,7 +127,9 @@ def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]
 
 def command_search(args: argparse.Namespace) -> int:
     params = _search_params(args)
-    with LocalFindMe(photo_root=args.folder, compare_workers=args.workers) as local:
+    with LocalFindMe(
+        photo_root=args.folder, compare_workers=args.workers, exit_after_stop=True
+    ) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         code, started = client.invoke("register_search", params)
         if "job_id" not in started:
