@@ -176,7 +176,11 @@ def main() -> None:
     cold_ours = cold_start(sys.executable, COLD_FINDME, paths[0])
     cold_base = cold_start(args.baseline_python, COLD_BASELINE, paths[0])
     first_wall, first, worker_mb = search(work / "photos", REFERENCE, work / "data")
-    repeat_wall, _, _ = search(work / "photos", OTHER_REFERENCE, work / "data")
+    # A repeat search takes under a second, so one run is at the mercy of the machine's
+    # noise: the median of three (each a new process, as a user would run it).
+    repeat_wall = statistics.median(
+        search(work / "photos", OTHER_REFERENCE, work / "data")[0] for _ in range(3)
+    )
     base_rate = len(paths) / sum(base_times)
 
     figures = [
@@ -197,7 +201,13 @@ def main() -> None:
             "higher",
             ">= 20 photos/s",
         ),
-        ("repeat search, other reference (s)", repeat_wall, first_wall, "lower", ">= 20x faster"),
+        (
+            "repeat search, other reference, median of 3 (s)",
+            repeat_wall,
+            first_wall,
+            "lower",
+            ">= 20x faster",
+        ),
         ("memory of one compare worker (MB)", worker_mb, None, "lower", "<= 400 MB"),
     ]
     rows = []
