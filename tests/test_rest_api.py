@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import socket
 import time
 
 import pytest
 import requests
 
 from findme.local.runner import LocalFindMe
+from findme.local.server import bind
 from tests import photo_variants as pv
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
@@ -146,3 +148,13 @@ def test_only_web_actions_answer_on_the_web_path(local: LocalFindMe, action: str
         f"{local.api_host}/api/v1/web/guest/findme/{action}", json={}, timeout=10
     )
     assert response.status_code == 404
+
+
+def test_the_engine_answers_keep_alive_requests_without_waiting_for_delayed_acks() -> None:
+    # Without TCP_NODELAY, each keep-alive request after a connection's first
+    # waited 40 ms for the client's delayed ACK (every trigger fire of a search).
+    listening = bind("127.0.0.1", 0)
+    try:
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        listening.close()
