@@ -1,7 +1,7 @@
 """Recall of dlib's HOG detector by face size, for each way of scaling the photo:
 the curve behind FindMe's detection scale (faces.HOG_SURE_FACE_PX) and its
 greyscale detection. Faces from the committed portraits are pasted at known
-sizes (32 to 96 px wide, as dlib boxes them) into 1200x800 JPEG photos.
+sizes (24 to 96 px wide, as dlib boxes them) into 1200x800 JPEG photos.
 
     .venv/bin/python benchmarks/face_sizes.py
 """
@@ -25,7 +25,7 @@ from findme import faces  # noqa: E402
 from findme.images import decode_for_detection  # noqa: E402
 from tests import photo_variants as pv  # noqa: E402
 
-SIZES = [32, 36, 40, 44, 48, 56, 64, 72, 80, 96]
+SIZES = [24, 28, 32, 36, 40, 44, 48, 56, 64, 72, 80, 96]
 PHOTOS_PER_SIZE = 6
 FACES_PER_PHOTO = 6
 Box = tuple[float, float, float, float]  # left, top, right, bottom
@@ -105,10 +105,17 @@ def main() -> None:
             ways.append((f"{'grey' if grey else 'RGB '} scaled {scale:.2f}x", scaled(scale, grey)))
     ways.append(
         (
-            f"FindMe: faces.detect, min face {40} px",
-            lambda rgb: faces.detect(_as_pixels(rgb), 40),
+            "FindMe before: whole photo, min 40 px",
+            lambda rgb: faces.detect_whole_photo(_as_pixels(rgb), 40),
         )
     )
+    for min_face in (40, 56, 80):
+        ways.append(
+            (
+                f"FindMe: MTCNN + HOG on crops, min {min_face}",
+                lambda rgb, m=min_face: faces.detect(_as_pixels(rgb), m),
+            )
+        )
     print(f"{len(photos)} photos of 1200x800, {FACES_PER_PHOTO} faces each; recall by face width")
     print(f"{'detection':<40}{'ms/photo':>9} | " + " ".join(f"{s:>4}" for s in SIZES))
     for name, detect in ways:

@@ -23,7 +23,8 @@ class PhotoFaces:
 
 
 def _detection(settings: Settings) -> str:
-    return f"{settings.detect_max_side}-{settings.min_face_px}"
+    """What the faces found depend on, besides the photo: part of the cache key."""
+    return f"{faces.DETECTOR}-{settings.detect_max_side}-{settings.min_face_px}"
 
 
 def cached(digest: str, store: JobStore, settings: Settings) -> PhotoFaces | None:

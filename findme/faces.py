@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import math
 import os
 import tempfile
 import threading
@@ -19,16 +20,33 @@ import dlib
 import numpy as np
 from PIL import Image
 
+from findme import mtcnn
 from findme.images import Pixels
 from findme.settings import DEFAULT_MIN_FACE_PX, Settings
 
+# Names the detection method in the per-photo face cache's keys: faces cached by
+# another method are not reused.
+DETECTOR = "mtcnn+hog"
 Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original photo's pixels
 
 # dlib's HOG detector scans an 80 px window. Measured on greyscale photos
 # (benchmarks/face_sizes.py), it finds every face from 64 px up, half of those
-# of 56 px and a fifth of those of 48 px: detection scales the photo so that the
-# smallest face asked for becomes 70 px, a margin over 64.
+# of 56 px and a fifth of those of 48 px: whole-photo detection scales the photo
+# so that the smallest face asked for becomes 70 px, a margin over 64.
 HOG_SURE_FACE_PX = 70
+# The cascade's P-Net pyramid starts where faces this many times min_face_px
+# (HOG's width) are 12 px tall: every face from 0.8 x min_face_px up is found
+# (benchmarks/face_sizes.py).
+MTCNN_MIN_FACE_PER_MIN_FACE = 1.2
+# MTCNN boxes a face from brow to chin; HOG's square box is about 0.78 of that
+# height, centred 5 % of it lower (178 faces of the benchmark photos, matched).
+HOG_SIDE_PER_MTCNN_HEIGHT = 0.78
+HOG_CENTRE_DROP = 0.05
+# Each candidate is checked by HOG on a crop 2.2 faces wide, scaled so the face
+# is 90 to 108 px: over the 64 px from which HOG finds every face.
+HOG_CROP_FACE_PX = 90
+HOG_CROP_MARGIN = 1.1
+DUPLICATE_OVERLAP = 0.4  # HOG boxes of one face found from two candidates
 REFERENCE_FACE_PX = 100  # looked for first in a reference photo
 
 
@@ -68,6 +86,7 @@ def frontal_face_detector(cache_dir: Path) -> dlib.fhog_object_detector:
 class _Models:
     def __init__(self, directory: Path, cache_dir: Path) -> None:
         self.detector = frontal_face_detector(cache_dir)
+        self.cascade = mtcnn.Cascade()
         # The 5-point landmarks are what face_recognition uses by default for
         # encodings, and they are faster than the 68-point ones.
         self.landmarks = dlib.shape_predictor(
@@ -112,17 +131,18 @@ def _box(rect: dlib.rectangle, pixels: Pixels) -> Box:
 
 
 def detection_scale(min_face_px: int) -> float:
-    """How much the working image is scaled for HOG to find faces of min_face_px."""
+    """How much a photo is scaled for HOG to find faces of min_face_px."""
     return HOG_SURE_FACE_PX / max(min_face_px, 8)
 
 
-def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.rectangle]:
-    """Face rectangles in the working image's pixels.
+def detect_whole_photo(
+    pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX
+) -> list[dlib.rectangle]:
+    """HOG over the whole photo, scaled to the smallest face asked for: what FindMe
+    did before the cascade, kept as the reference it is measured against.
 
-    HOG runs on a greyscale copy scaled to the smallest face asked for, not on
-    the RGB image upsampled twice as face_recognition does: greyscale costs 30 %
-    less at the same recall, and a 1.75x scale 25 % less than 2x
-    (benchmarks/face_sizes.py prints both curves).
+    Greyscale costs 30 % less than RGB at the same recall, and a 1.75x scale 25 %
+    less than face_recognition's 2x (benchmarks/face_sizes.py prints both curves).
     """
     scale = detection_scale(min_face_px)
     grey = Image.fromarray(pixels.rgb).convert("L")
@@ -138,6 +158,77 @@ def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.
             round(r.bottom() / scale),
         )
         for r in found
+    ]
+
+
+def _crop_scale(side: float, min_face_px: int) -> float:
+    """The scale for HOG on a crop around a face about `side` px wide: a step of
+    the pyramid HOG over the whole photo would use (dlib's pyramid_down<6>), so a
+    face is boxed the same wherever its candidate box lands, and the one that
+    makes the face HOG_CROP_FACE_PX to 1.2 times that."""
+    base = detection_scale(min_face_px)
+    steps = math.floor(math.log(max(base * side, 1e-3) / HOG_CROP_FACE_PX, 6 / 5))
+    return base * (5 / 6) ** steps
+
+
+def _hog_on_crop(
+    grey: Image.Image, candidate: np.ndarray, min_face_px: int
+) -> list[tuple[float, tuple[float, float, float, float]]]:
+    """HOG's faces (score, (left, top, right, bottom)) in a crop around one MTCNN box."""
+    left, top, right, bottom = (float(v) for v in candidate[:4])
+    height = bottom - top
+    side = HOG_SIDE_PER_MTCNN_HEIGHT * height
+    centre_x, centre_y = (left + right) / 2, (top + bottom) / 2 + HOG_CENTRE_DROP * height
+    half = HOG_CROP_MARGIN * side
+    region = (
+        max(centre_x - half, 0.0),
+        max(centre_y - half, 0.0),
+        min(centre_x + half, float(grey.width)),
+        min(centre_y + half, float(grey.height)),
+    )
+    if region[2] - region[0] < 1 or region[3] - region[1] < 1:
+        return []
+    k = _crop_scale(side, min_face_px)
+    size = (max(1, round((region[2] - region[0]) * k)), max(1, round((region[3] - region[1]) * k)))
+    crop = grey.resize(size, Image.Resampling.BILINEAR, box=region)
+    rects, scores, _ = models().detector.run(np.asarray(crop), 0, 0.0)
+    kx, ky = size[0] / (region[2] - region[0]), size[1] / (region[3] - region[1])
+    return [
+        (
+            score,
+            (
+                region[0] + r.left() / kx,
+                region[1] + r.top() / ky,
+                region[0] + r.right() / kx,
+                region[1] + r.bottom() / ky,
+            ),
+        )
+        for r, score in zip(rects, scores, strict=True)
+    ]
+
+
+def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.rectangle]:
+    """Face rectangles in the working image's pixels.
+
+    MTCNN's cascade says where faces may be; dlib's HOG detector, run on a small
+    crop around each, decides and boxes them, so the boxes, landmarks and
+    descriptors are those of the detector FindMe's thresholds were measured with.
+    Together they find every face HOG over the whole photo finds, and smaller
+    ones, in about a third of its time (docs/speed.md).
+    """
+    rgb = Image.fromarray(pixels.rgb)
+    candidates = models().cascade.faces(rgb, MTCNN_MIN_FACE_PER_MIN_FACE * min_face_px)
+    if not len(candidates):
+        return []
+    grey = rgb.convert("L")
+    found = [hit for candidate in candidates for hit in _hog_on_crop(grey, candidate, min_face_px)]
+    if not found:
+        return []
+    # Neighbouring candidates can hold the same face: keep HOG's best box for each.
+    boxes = np.array([[*box, score] for score, box in found], dtype=np.float32)
+    return [
+        dlib.rectangle(*(round(float(v)) for v in boxes[i, :4]))
+        for i in mtcnn.nms(boxes, DUPLICATE_OVERLAP)
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dlib
 import numpy as np
 import pytest
 from PIL import Image
@@ -134,8 +135,6 @@ def test_a_face_40_px_wide_in_a_1200_px_photo_is_found_and_matched(obama: np.nda
     _, right, _, left = found[0].box
     assert left >= 700 and right <= 700 + 80 and 36 <= right - left <= 48
     assert faces.distances(found, obama)[0] < 0.6
-    # Asking only for bigger faces (FINDME_MIN_FACE) skips it, for less work.
-    assert faces.find_faces(decode_for_detection(data, 1600), min_face_px=80) == []
 
 
 def test_the_face_detector_kept_in_the_cache_dir_finds_the_same_faces(tmp_path: Path) -> None:
@@ -150,3 +149,30 @@ def test_the_face_detector_kept_in_the_cache_dir_finds_the_same_faces(tmp_path: 
     rebuilt = faces.frontal_face_detector(tmp_path)
     assert [(r.left(), r.top(), r.right(), r.bottom()) for r in rebuilt(group, 0)] == expected
     assert saved.stat().st_size > 1000
+
+
+def _group_photo() -> bytes:
+    """The committed portraits side by side at different sizes, in one 1200 px photo."""
+    canvas = Image.new("RGB", (1200, 700), (120, 130, 140))
+    x = 0
+    for name, height in [("obama2.jpg", 420), ("biden.jpg", 360), ("obama3.jpg", 330)]:
+        portrait = pv.photo(name)
+        small = portrait.resize((round(portrait.width * height / portrait.height), height))
+        canvas.paste(small, (x, 700 - height))
+        x += small.width + 20
+    return pv.encoded(canvas, "JPEG", quality=90)
+
+
+def test_the_cascade_finds_every_face_hog_over_the_whole_photo_finds() -> None:
+    pixels = decode_for_detection(_group_photo(), 1600)
+    whole = faces.detect_whole_photo(pixels)
+    found = faces.detect(pixels)
+    assert len(whole) == 3
+    assert len(found) == 3
+
+    def overlap(a: dlib.rectangle, b: dlib.rectangle) -> float:
+        inter = a.intersect(b).area()  # 0 when they do not meet
+        return inter / (a.area() + b.area() - inter)
+
+    for rect in whole:
+        assert max(overlap(rect, other) for other in found) >= 0.5, (rect, found)
