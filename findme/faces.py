@@ -45,7 +45,7 @@ HOG_CENTRE_DROP = 0.05
 # Each candidate is checked by HOG on a crop 2.2 faces wide, scaled so the face
 # is 90 to 108 px: over the 64 px from which HOG finds every face.
 HOG_CROP_FACE_PX = 90
-HOG_CROP_MARGIN = 1.1
+HOG_CROP_MARGIN = 0.7
 DUPLICATE_OVERLAP = 0.4  # HOG boxes of one face found from two candidates
 REFERENCE_FACE_PX = 100  # looked for first in a reference photo
 
