@@ -51,7 +51,11 @@ def test_exif_rotation_gives_the_box_in_upright_coordinates(obama: np.ndarray) -
     rotated = decode_for_detection(pv.exif_rotated_jpeg(upright), 1600)
     assert (rotated.width, rotated.height) == upright.size
     box = faces.find_faces(rotated)[0].box
-    assert all(abs(a - b) <= 12 for a, b in zip(box, plain, strict=True)), (box, plain)
+    # The same face, boxed within one HOG cell (a tenth of the face): the rotated
+    # photo is another JPEG, and MTCNN's crop around the face lands elsewhere.
+    # A box left in the rotated frame would be hundreds of pixels off.
+    width = plain[1] - plain[3]
+    assert all(abs(a - b) <= 0.12 * width for a, b in zip(box, plain, strict=True)), (box, plain)
 
 
 def test_sixteen_bit_png_is_scaled_not_clipped() -> None:
