@@ -214,7 +214,7 @@ def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.
     crop around each, decides and boxes them, so the boxes, landmarks and
     descriptors are those of the detector FindMe's thresholds were measured with.
     Together they find every face HOG over the whole photo finds, and smaller
-    ones, in about a third of its time (docs/speed.md).
+    ones, in about a fifth of its time (docs/speed.md).
     """
     rgb = Image.fromarray(pixels.rgb)
     candidates = models().cascade.faces(rgb, MTCNN_MIN_FACE_PER_MIN_FACE * min_face_px)

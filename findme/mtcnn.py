@@ -3,7 +3,7 @@
 
 P-Net slides a 12 px face/no-face classifier over an image pyramid, R-Net
 (24 px) and O-Net (48 px) re-judge each surviving box and refine it. On a 1200 px
-photo the three take about a third of the time of dlib's HOG detector over the
+photo the three take about a seventh of the time of dlib's HOG detector over the
 whole photo scaled for 40 px faces (docs/speed.md). FindMe uses them only to
 choose where HOG looks (findme.faces): the boxes, landmarks and descriptors
 stay dlib's.
