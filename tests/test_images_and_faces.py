@@ -142,6 +142,15 @@ def test_a_face_40_px_wide_in_a_1200_px_photo_is_found_and_matched(obama: np.nda
     assert faces.distances(found, obama)[0] < 0.6
 
 
+@pytest.mark.parametrize("name", ["obama2.jpg", "biden.jpg", "obama3.jpg"])
+def test_faces_down_to_four_fifths_of_the_smallest_asked_for_are_found(name: str) -> None:
+    data = _in_a_crowd_photo(pv.photo(name), 32)  # FINDME_MIN_FACE is 40
+    found = faces.find_faces(decode_for_detection(data, 1600))
+    assert len(found) == 1
+    _, right, _, left = found[0].box
+    assert left >= 700 and 26 <= right - left <= 40
+
+
 def test_the_face_detector_kept_in_the_cache_dir_finds_the_same_faces(tmp_path: Path) -> None:
     group = np.asarray(pv.group(pv.photo("biden.jpg"), pv.photo("obama2.jpg"), height=500))
     built = faces.frontal_face_detector(tmp_path)
