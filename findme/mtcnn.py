@@ -134,9 +134,10 @@ class Cascade:
         threshold: float,
         overlap: str,
     ) -> Boxes:
+        boxes = _squared(boxes)
+        boxes = boxes[boxes[:, 2] - boxes[:, 0] >= 1]  # a regression can fold a box
         if not len(boxes):
             return boxes
-        boxes = _squared(boxes)
         # crop() pads boxes that reach past the photo's edge with black, as MTCNN does.
         crops = np.stack(
             [
