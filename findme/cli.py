@@ -19,7 +19,7 @@ from findme import report
 from findme.client import OpenWhiskClient
 from findme.download import fetch
 from findme.errors import BadRequest
-from findme.images import PhotoError, open_image
+from findme.images import PhotoError, open_image, shrunk_jpeg
 from findme.jobs import FINAL_STATES, JobStore
 from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH
@@ -29,7 +29,11 @@ from findme.sources.folder import FolderSource, inside_root
 from findme.stages.status import status_document
 from findme.store import redis_client
 
-POLL_SECONDS = 0.1  # a status activation costs about 3 ms in the local engine
+# Polls start quick and slow down to stay well inside OpenWhisk's 60 invocations
+# a minute (a status activation costs about 3 ms in the local engine).
+FIRST_POLL_SECONDS = 0.1
+LAST_POLL_SECONDS = 2.0
+UPLOAD_BYTES = 600_000  # per reference photo, before base64
 
 
 class UsageError(Exception):
@@ -42,10 +46,11 @@ def _read_reference(path: Path) -> bytes:
     except OSError as error:
         raise UsageError(f"cannot read reference {path}: {error.strerror}") from None
     try:
-        open_image(data)
+        image = open_image(data)
     except PhotoError as error:
         raise UsageError(f"reference {path} is unusable: {error}") from None
-    return data
+    # OpenWhisk takes at most 1 MB a request: a phone photo is shrunk, as the page does.
+    return data if len(data) <= UPLOAD_BYTES else shrunk_jpeg(image)
 
 
 def _search_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -97,15 +102,35 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _invoke(client: OpenWhiskClient, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A blocking invocation's result (the client waits out OpenWhisk's 429s)."""
+    return client.invoke(action, params)[1]
+
+
+def _all_pages(client: OpenWhiskClient, job_id: str) -> dict[str, Any]:
+    """The whole status: search_status's pages of matches and failed photos joined."""
+    status = _invoke(client, "search_status", {"job_id": job_id})
+    cursor = status.get("next_cursor")
+    while cursor:
+        page = _invoke(client, "search_status", {"job_id": job_id, "cursor": cursor})
+        status["matches"] += page.get("matches", [])
+        status["failed"] += page.get("failed", [])
+        cursor = page.get("next_cursor")
+    return status
+
+
 def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]:
     """Polls search_status until the job ends, with a progress bar on a terminal."""
     shown: set[str] = set()
     bar = tqdm(total=0, unit="photo", disable=quiet or None, file=sys.stderr, leave=False)
+    pause = FIRST_POLL_SECONDS
     try:
         while True:
-            code, status = client.invoke("search_status", {"job_id": job_id})
+            status = _invoke(client, "search_status", {"job_id": job_id})
             if "state" not in status:  # a failed job's status is still a status
-                raise UsageError(status.get("error") or f"search_status answered HTTP {code}")
+                raise UsageError(status.get("error") or "search_status did not answer")
+            if status["state"] in FINAL_STATES:
+                status = _all_pages(client, job_id)
             bar.total = status["photos_total"]
             bar.n = status["photos_done"]
             bar.set_postfix(state=status["state"], failed=status["photos_failed"], refresh=False)
@@ -120,7 +145,8 @@ def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]
                     )
             if status["state"] in FINAL_STATES:
                 return status
-            time.sleep(POLL_SECONDS)
+            time.sleep(pause)
+            pause = min(pause * 1.5, LAST_POLL_SECONDS)
     finally:
         bar.close()
 
@@ -131,9 +157,9 @@ def command_search(args: argparse.Namespace) -> int:
         photo_root=args.folder, compare_workers=args.workers, exit_after_stop=True
     ) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
-        code, started = client.invoke("register_search", params)
+        started = _invoke(client, "register_search", params)
         if "job_id" not in started:
-            raise UsageError(started.get("error") or f"register_search answered HTTP {code}")
+            raise UsageError(started.get("error") or "register_search did not answer")
         status = _follow(client, started["job_id"], quiet=args.json)
     summary = _summary(status)
     if args.json:
@@ -205,7 +231,7 @@ def _job_store() -> Iterator[JobStore]:
 
 def command_report(args: argparse.Namespace) -> int:
     with _job_store() as store:
-        status = store.status(args.job_id)
+        status = store.status(args.job_id)  # every match and failed photo, unpaged
         if status is None:
             raise UsageError(f"no job {args.job_id} (unknown or expired)")
         document = status_document(status)

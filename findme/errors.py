@@ -10,11 +10,26 @@ from typing import Any
 log = logging.getLogger("findme")
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
 class ActionError(Exception):
     status_code = 500
 
-    def result(self) -> dict[str, Any]:
+    def result(self, web: bool = False) -> dict[str, Any]:
+        if web:
+            return {"error": web_response({"error": str(self)}, self.status_code)}
         return {"error": str(self), "statusCode": self.status_code}
+
+
+def web_response(body: dict[str, Any], status_code: int = 200) -> dict[str, Any]:
+    """A result as OpenWhisk's .http extension serves it: status, headers, JSON body."""
+    return {"statusCode": status_code, "headers": dict(JSON_HEADERS), "body": body}
+
+
+def is_web_request(args: dict[str, Any]) -> bool:
+    """Web action requests carry __ow_method; direct invocations and events do not."""
+    return "__ow_method" in args
 
 
 class BadRequest(ActionError):
@@ -25,18 +40,33 @@ class NotFound(ActionError):
     status_code = 404
 
 
+class MethodNotAllowed(ActionError):
+    status_code = 405
+
+
 class Unavailable(ActionError):
     status_code = 503
 
 
 def run_action(handler: Callable[[dict[str, Any]], dict[str, Any]], args: dict[str, Any]) -> dict:
-    """Runs a stage; expected failures become {"error", "statusCode"} results."""
+    """Runs a stage; expected failures become {"error", "statusCode"} results.
+
+    Called as a web action (through /api/v1/web/.../NAME.http), the result takes
+    the shape OpenWhisk's .http extension serves, errors included: OpenWhisk
+    serves an error result's "error" field, and only an object there keeps
+    its status code and text."""
+    web = is_web_request(args)
     try:
-        return handler(args)
+        result = handler(args)
     except ActionError as error:
-        return error.result()
+        return error.result(web)
     except Exception as error:
         # The traceback goes to the activation log; the result says only what
         # kind of failure it was, so no parameter value leaks through it.
         traceback.print_exc()
-        return {"error": f"internal error ({type(error).__name__})", "statusCode": 500}
+        return InternalError(f"internal error ({type(error).__name__})").result(web)
+    return web_response(result) if web else result
+
+
+class InternalError(ActionError):
+    status_code = 500

@@ -101,3 +101,17 @@ def decode_for_detection(data: bytes, max_side: int) -> Pixels:
         rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     pixels = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
     return Pixels(rgb=pixels, scale=longest / max(rgb.size), width=width, height=height)
+
+
+def shrunk_jpeg(image: Image.Image, max_side: int = 1600, quality: int = 88) -> bytes:
+    """An upright JPEG copy at most max_side px on its longest side: a photo small
+    enough to upload (OpenWhisk takes at most 1 MB a request)."""
+    try:
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        rgb = _to_rgb(upright)
+    except Exception as error:
+        raise PhotoError(f"truncated or corrupt image ({error})") from None
+    out = io.BytesIO()
+    rgb.save(out, "JPEG", quality=quality)
+    return out.getvalue()

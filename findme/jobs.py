@@ -77,6 +77,41 @@ def upload_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:upload"
 
 
+def queue_key(job_id: str) -> str:
+    """JSON photo entries registered and waiting for a compare activation, oldest first."""
+    return f"{PREFIX}:job:{job_id}:queue"
+
+
+def leases_key(job_id: str) -> str:
+    """Photo id -> JSON entry of photos a compare activation has taken and not recorded."""
+    return f"{PREFIX}:job:{job_id}:leases"
+
+
+def lease_due_key(job_id: str) -> str:
+    """Photo id -> when its lease ends (ms): the sweep queues it again after that."""
+    return f"{PREFIX}:job:{job_id}:lease_due"
+
+
+def drainers_key(job_id: str) -> str:
+    """Token -> until when (ms) a compare activation is expected to hold it."""
+    return f"{PREFIX}:job:{job_id}:drainers"
+
+
+def search_lease_key(job_id: str) -> str:
+    """The token of the search activation listing the source now."""
+    return f"{PREFIX}:job:{job_id}:search_lease"
+
+
+def active_jobs_key() -> str:
+    """Jobs not yet done or failed: what the sweep looks at."""
+    return f"{PREFIX}:active_jobs"
+
+
+def fires_key(minute: int) -> str:
+    """Trigger fires FindMe made in one wall-clock minute (shared by all jobs)."""
+    return f"{PREFIX}:fires:{minute}"
+
+
 def reference_key(fingerprint: str) -> str:
     return f"{PREFIX}:ref:{fingerprint}"
 
@@ -97,6 +132,11 @@ def job_keys(job_id: str) -> list[str]:
         attempts_key(job_id),
         seen_key(job_id),
         rejected_key(job_id),
+        queue_key(job_id),
+        leases_key(job_id),
+        lease_due_key(job_id),
+        drainers_key(job_id),
+        search_lease_key(job_id),
     ]
 
 
@@ -115,7 +155,8 @@ local function complete_if_finished(job, photos, done, now)
 end
 """
 
-# KEYS: job, photos, done, failed, matches; ARGV: photo, outcome, payload, ttl, now
+# KEYS: job, photos, done, failed, matches, leases, lease_due
+# ARGV: photo, outcome, payload, ttl, now
 _RECORD_OUTCOME = (
     _COMPLETE_IF_FINISHED
     + """
@@ -123,6 +164,8 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'done' or state == 'failed' then return 'ignored' end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'foreign' end
+redis.call('HDEL', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[7], ARGV[1])
 if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 'duplicate' end
 if ARGV[2] == 'match' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
 if ARGV[2] == 'failed' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[3]) end
@@ -149,6 +192,72 @@ return complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 )
 
 
+# Registers photos new to the job and queues them for comparison.
+# KEYS: job, photos, queue; ARGV: ttl, then photo, entry JSON pairs. Returns how many were new.
+_ENQUEUE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local fresh = 0
+for i = 2, #ARGV, 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[3], ARGV[i + 1])
+    fresh = fresh + 1
+  end
+end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+if fresh > 0 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end
+return fresh
+"""
+
+# Takes the next queued photo under a lease, counting the attempt; a photo
+# recorded meanwhile (a duplicate) is skipped.
+# KEYS: job, queue, leases, lease_due, attempts, done; ARGV: lease until (ms), ttl
+# Returns {entry JSON, attempt} or nil when nothing is queued.
+_TAKE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'done' or state == 'failed' then return nil end
+while true do
+  local entry = redis.call('LPOP', KEYS[2])
+  if not entry then return nil end
+  local photo = cjson.decode(entry)['photo']
+  if redis.call('SISMEMBER', KEYS[6], photo) == 0 then
+    redis.call('HSET', KEYS[3], photo, entry)
+    redis.call('ZADD', KEYS[4], ARGV[1], photo)
+    local attempt = redis.call('HINCRBY', KEYS[5], photo, 1)
+    for i = 3, 5 do redis.call('EXPIRE', KEYS[i], ARGV[2]) end
+    return {entry, attempt}
+  end
+end
+"""
+
+# Queues again the photos whose lease ended (their activation crashed, timed
+# out or was killed): nothing on OpenWhisk runs it again.
+# KEYS: job, queue, leases, lease_due, done; ARGV: now (ms). Returns how many.
+_REQUEUE_EXPIRED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[1])
+local count = 0
+for _, photo in ipairs(due) do
+  local entry = redis.call('HGET', KEYS[3], photo)
+  redis.call('HDEL', KEYS[3], photo)
+  redis.call('ZREM', KEYS[4], photo)
+  if entry and redis.call('SISMEMBER', KEYS[5], photo) == 0 then
+    redis.call('LPUSH', KEYS[2], entry)
+    count = count + 1
+  end
+end
+return count
+"""
+
+# KEYS: job, photos, done; ARGV: now
+_COMPLETE = (
+    _COMPLETE_IF_FINISHED
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
+return complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
+"""
+)
+
 # Writes fields only while the job exists, so a late event for a deleted or
 # expired job cannot bring back a partial record without a TTL.
 # KEYS: job; ARGV: field, value, field, value, ...
@@ -166,8 +275,11 @@ class JobStatus:
     photos_total: int
     photos_done: int
     photos_failed: int
+    matches_total: int
     matches: list[dict[str, Any]]
     failed: list[dict[str, str]]
+    next_cursor: str | None
+    queued: int = 0
 
     @property
     def state(self) -> str:
@@ -181,6 +293,10 @@ class JobStore:
         self._record = client.register_script(_RECORD_OUTCOME)
         self._finish = client.register_script(_FINISH_SEARCH)
         self._update = client.register_script(_UPDATE_IF_EXISTS)
+        self._complete = client.register_script(_COMPLETE)
+        self._enqueue = client.register_script(_ENQUEUE)
+        self._take = client.register_script(_TAKE)
+        self._requeue = client.register_script(_REQUEUE_EXPIRED)
 
     # -- jobs ---------------------------------------------------------------
     def create(
@@ -194,22 +310,120 @@ class JobStore:
             if uploads:
                 pipe.hset(upload_key(job_id), mapping={str(i): d for i, d in uploads.items()})
                 pipe.expire(upload_key(job_id), self.ttl)
+            pipe.sadd(active_jobs_key(), job_id)
             pipe.execute()
 
     def fields(self, job_id: str) -> dict[str, str] | None:
         record = self.redis.hgetall(job_key(job_id))
         return {_text(k): _text(v) for k, v in record.items()} or None
 
+    def state(self, job_id: str) -> str | None:
+        value = self.redis.hget(job_key(job_id), "state")
+        return _text(value) if value is not None else None
+
     def update(self, job_id: str, **fields: str) -> bool:
         """Sets fields of an existing job; False when the job is gone."""
         flat = [item for pair in {**fields, "updated": str(time.time())}.items() for item in pair]
         return bool(self._update(keys=[job_key(job_id)], args=flat))
 
-    def claim_search(self, job_id: str) -> bool:
-        """True for the first delivery of a job's search_request only."""
+    def take_search_lease(self, job_id: str, token: str, lease_ms: int) -> bool:
+        """True when this activation may list the source: no other one holds the lease."""
         if not self.redis.exists(job_key(job_id)):
             return False
-        return bool(self.redis.hsetnx(job_key(job_id), "search_started", str(time.time())))
+        taken = self.redis.set(search_lease_key(job_id), token, nx=True, px=max(lease_ms, 1))
+        if taken:
+            self.redis.hsetnx(job_key(job_id), "search_started", str(time.time()))
+        return bool(taken)
+
+    def release_search_lease(self, job_id: str, token: str) -> None:
+        with self.redis.pipeline() as pipe:
+            pipe.watch(search_lease_key(job_id))
+            if _text(pipe.get(search_lease_key(job_id)) or b"") == token:
+                pipe.multi()
+                pipe.delete(search_lease_key(job_id))
+                pipe.execute()
+
+    def search_leased(self, job_id: str) -> bool:
+        return bool(self.redis.exists(search_lease_key(job_id)))
+
+    # -- the work queue -------------------------------------------------------
+    def enqueue(self, job_id: str, entries: list[dict[str, Any]]) -> int:
+        """Registers the photos of entries and queues the new ones; returns how many
+        were new (a photo seen before in this job is compared once)."""
+        if not entries:
+            return 0
+        flat: list[str] = []
+        for entry in entries:
+            flat += [entry["photo"], json.dumps(entry)]
+        keys = [job_key(job_id), photos_key(job_id), queue_key(job_id)]
+        return max(int(self._enqueue(keys=keys, args=[self.ttl, *flat])), 0)
+
+    def take(self, job_id: str, lease_until_ms: int) -> tuple[dict[str, Any], int] | None:
+        """The next queued photo entry and its attempt number, leased until the given
+        time; None when the queue is empty or the job has ended."""
+        keys = [
+            job_key(job_id),
+            queue_key(job_id),
+            leases_key(job_id),
+            lease_due_key(job_id),
+            attempts_key(job_id),
+            done_key(job_id),
+        ]
+        taken = self._take(keys=keys, args=[lease_until_ms, self.ttl])
+        if not taken:
+            return None
+        return json.loads(taken[0]), int(taken[1])
+
+    def requeue_expired(self, job_id: str, now_ms: int | None = None) -> int:
+        keys = [
+            job_key(job_id),
+            queue_key(job_id),
+            leases_key(job_id),
+            lease_due_key(job_id),
+            done_key(job_id),
+        ]
+        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        return int(self._requeue(keys=keys, args=[now]))
+
+    def queued(self, job_id: str) -> int:
+        return int(self.redis.llen(queue_key(job_id)))
+
+    def leased(self, job_id: str) -> int:
+        return int(self.redis.zcard(lease_due_key(job_id)))
+
+    # -- compare activations (drainers) -------------------------------------------
+    def add_drainer(self, job_id: str, token: str, until_ms: int) -> None:
+        with self.redis.pipeline() as pipe:
+            pipe.zadd(drainers_key(job_id), {token: until_ms})
+            pipe.expire(drainers_key(job_id), self.ttl)
+            pipe.execute()
+
+    def remove_drainer(self, job_id: str, token: str) -> None:
+        self.redis.zrem(drainers_key(job_id), token)
+
+    def live_drainers(self, job_id: str, now_ms: int | None = None) -> int:
+        """Compare activations fired for the job and not yet over (nor presumed lost)."""
+        now = now_ms if now_ms is not None else int(time.time() * 1000)
+        with self.redis.pipeline() as pipe:
+            pipe.zremrangebyscore(drainers_key(job_id), "-inf", now)
+            pipe.zcard(drainers_key(job_id))
+            _, count = pipe.execute()
+        return int(count)
+
+    # -- the sweep ----------------------------------------------------------------
+    def active_jobs(self, limit: int = 1000) -> list[str]:
+        return sorted(_text(j) for j in self.redis.srandmember(active_jobs_key(), limit) or [])
+
+    def forget_active(self, job_id: str) -> None:
+        self.redis.srem(active_jobs_key(), job_id)
+
+    def count_fire(self, minute: int) -> int:
+        """Counts a trigger fire in this wall-clock minute; returns the count so far."""
+        with self.redis.pipeline() as pipe:
+            pipe.incr(fires_key(minute))
+            pipe.expire(fires_key(minute), 180)
+            count, _ = pipe.execute()
+        return int(count)
 
     def set_state(self, job_id: str, state: State) -> None:
         self.update(job_id, state=state.value)
@@ -230,6 +444,7 @@ class JobStore:
         fingerprints = self.redis.hget(job_key(job_id), "reference_fingerprints")
         keys = job_keys(job_id)
         keys += [reference_key(f) for f in json.loads(_text(fingerprints or b"[]"))]
+        self.redis.srem(active_jobs_key(), job_id)
         return bool(self.redis.delete(*keys)) and self.redis.exists(job_key(job_id)) == 0
 
     def start_attempt(self, job_id: str, photo: str) -> int:
@@ -297,17 +512,6 @@ class JobStore:
         self.redis.set(photo_faces_key(digest, detection), document, ex=self.ttl)
 
     # -- photos -------------------------------------------------------------
-    def add_photos(self, job_id: str, photos: list[str]) -> list[str]:
-        """Registers photos with the job; returns those not seen in it before."""
-        if not photos:
-            return []
-        with self.redis.pipeline() as pipe:
-            for photo in photos:
-                pipe.sadd(photos_key(job_id), photo)
-            pipe.expire(photos_key(job_id), self.ttl)
-            added = pipe.execute()[:-1]
-        return [photo for photo, new in zip(photos, added, strict=True) if new]
-
     def is_done(self, job_id: str, photo: str) -> bool:
         return bool(self.redis.sismember(done_key(job_id), photo))
 
@@ -319,6 +523,8 @@ class JobStore:
             done_key(job_id),
             failed_key(job_id),
             matches_key(job_id),
+            leases_key(job_id),
+            lease_due_key(job_id),
         ]
         args = [photo, outcome.value, payload, self.ttl, str(time.time())]
         return _text(self._record(keys=keys, args=args))
@@ -327,28 +533,59 @@ class JobStore:
         keys = [job_key(job_id), photos_key(job_id), done_key(job_id)]
         return _text(self._finish(keys=keys, args=[str(time.time())]))
 
-    def status(self, job_id: str) -> JobStatus | None:
+    def complete_if_finished(self, job_id: str) -> str:
+        """Marks the job done if its search is over and every photo is recorded."""
+        keys = [job_key(job_id), photos_key(job_id), done_key(job_id)]
+        return _text(self._complete(keys=keys, args=[str(time.time())]))
+
+    def status(
+        self, job_id: str, offset: int = 0, limit: int | None = None, page_bytes: int = 400_000
+    ) -> JobStatus | None:
+        """A job's counts and one page of its matches (closest first) and failed photos
+        (by name): entries offset to offset + limit of each list, fewer when that many
+        would pass page_bytes of JSON in either list."""
         with self.redis.pipeline() as pipe:
             pipe.hgetall(job_key(job_id))
             pipe.scard(photos_key(job_id))
             pipe.scard(done_key(job_id))
             pipe.hgetall(failed_key(job_id))
             pipe.hgetall(matches_key(job_id))
-            record, total, done, failed, matches = pipe.execute()
+            pipe.llen(queue_key(job_id))
+            record, total, done, failed, matches, queued = pipe.execute()
         if not record:
             return None
         match_list = [json.loads(v) for v in matches.values()]
         match_list.sort(key=lambda m: (m.get("distance", 1.0), m.get("photo", "")))
         failed_list = [{"photo": _text(k), "reason": _text(v)} for k, v in sorted(failed.items())]
+        end = None
+        if limit is not None:
+            fit = min(
+                _fitting(match_list, offset, page_bytes), _fitting(failed_list, offset, page_bytes)
+            )
+            end = offset + max(1, min(limit, fit))
+        more = end is not None and (len(match_list) > end or len(failed_list) > end)
         return JobStatus(
             job_id=job_id,
             fields={_text(k): _text(v) for k, v in record.items()},
             photos_total=int(total),
             photos_done=int(done),
             photos_failed=len(failed_list),
-            matches=match_list,
-            failed=failed_list,
+            matches_total=len(match_list),
+            matches=match_list[offset:end],
+            failed=failed_list[offset:end],
+            next_cursor=str(end) if more else None,
+            queued=int(queued),
         )
+
+
+def _fitting(items: list[Any], offset: int, page_bytes: int) -> int:
+    """How many items from offset fit in page_bytes of JSON: no bound when all do."""
+    size = 0
+    for count, item in enumerate(items[offset:]):
+        size += len(json.dumps(item)) + 2
+        if size > page_bytes:
+            return count
+    return len(items) + 1_000_000
 
 
 def _text(value: Any) -> str:

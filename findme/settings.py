@@ -1,11 +1,12 @@
 """Every setting FindMe reads, read in this one place.
 
-An action gets its settings from two places, as it would on OpenWhisk:
-package parameters bound at deploy time (``redis_url``, ...) arrive in the
-action's ``args``; the platform's ``__OW_*`` variables and the local engine's
-``FINDME_*`` variables arrive in the environment. Package parameters are
-final: the local engine (and the manifest's ``final`` annotation on OpenWhisk)
-keeps a caller from overriding them.
+On OpenWhisk an action's environment is built from scratch by the runtime's
+proxy: only ``__OW_*`` variables reach ``main()``, never the image's ``ENV``.
+So every setting travels as a parameter: a package input of ``manifest.yaml``
+(``job_ttl_seconds: $FINDME_JOB_TTL_SECONDS``), bound by wskdeploy (or the
+local engine) from the deployer's environment. Web actions are annotated
+``final``, so a caller cannot override a bound input. Processes that are not
+actions (the CLI, benchmarks) read the same names from their environment.
 """
 
 from __future__ import annotations
@@ -22,18 +23,80 @@ DEFAULT_THRESHOLD = 0.6
 MIN_THRESHOLD = 0.3
 MAX_THRESHOLD = 0.8
 DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
+MIN_JOB_TTL_SECONDS = 3600
+MAX_JOB_TTL_SECONDS = 90 * 24 * 3600
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_REFERENCE_JITTERS = 10
 DEFAULT_MIN_FACE_PX = 40  # X's medium photos: a face across a lecture hall
 # A match at or under this distance is "strong", above it "possible" (see `findme eval`).
 DEFAULT_STRONG_DISTANCE = 0.5
+# OpenWhisk's default namespace limits (ansible group_vars: limits).
+DEFAULT_FIRES_PER_MINUTE = 60
+DEFAULT_INVOCATIONS_PER_MINUTE = 60
+DEFAULT_CONCURRENT_INVOCATIONS = 30
+# The image bakes the detector's fast-loading form next to the package.
+BAKED_CACHE_DIR = Path(__file__).resolve().parent / "models" / "cache"
+
+# Setting (the parameter name, as bound in manifest.yaml) -> the environment
+# variable wskdeploy binds it from, and that the CLI reads.
+ENVIRONMENT: dict[str, str] = {
+    "redis_url": "REDIS_URL",
+    "job_ttl_seconds": "FINDME_JOB_TTL_SECONDS",
+    "batch_size": "FINDME_BATCH_SIZE",
+    "detect_max_side": "FINDME_DETECT_MAX_SIDE",
+    "min_face": "FINDME_MIN_FACE",
+    "media_hosts": "FINDME_MEDIA_HOSTS",
+    "x_bearer_token": "X_BEARER_TOKEN",
+    "x_photo_size": "FINDME_X_PHOTO_SIZE",
+    "replay_file": "FINDME_REPLAY",
+    "stall_seconds": "FINDME_STALL_SECONDS",
+    "reference_jitters": "FINDME_REFERENCE_JITTERS",
+    "strong_distance": "FINDME_STRONG_DISTANCE",
+    "ow_verify_tls": "FINDME_OW_VERIFY_TLS",
+    "cache_dir": "FINDME_CACHE_DIR",
+    "fires_per_minute": "FINDME_FIRES_PER_MINUTE",
+    "compare_activations": "FINDME_COMPARE_ACTIVATIONS",
+    "photo_root": "FINDME_PHOTO_ROOT",
+}
+# Not action settings: read by the local engine and the CLI only.
+ENGINE_ENVIRONMENT = {"web_secret": "FINDME_WEB_SECRET"}
 
 
-def _int(value: Any, default: int) -> int:
+def _int(value: Any, default: int, low: int, high: int) -> int:
+    """An operator's number, clamped to what FindMe can work with."""
     try:
-        return int(value)
+        number = int(str(value).strip())
     except (TypeError, ValueError):
         return default
+    return min(max(number, low), high)
+
+
+def _float(value: Any, default: float, low: float, high: float) -> float:
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    if number != number:  # NaN
+        return default
+    return min(max(number, low), high)
+
+
+def _bool(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in ("0", "false", "no", "off")
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def default_cache_dir() -> Path:
+    return (
+        BAKED_CACHE_DIR if BAKED_CACHE_DIR.is_dir() else Path(platformdirs.user_cache_dir("findme"))
+    )
 
 
 @dataclass(frozen=True)
@@ -57,57 +120,74 @@ class Settings:
     api_verify_tls: bool
     namespace: str
     cache_dir: Path
+    fires_per_minute: int
+    compare_activations: int
+    deadline_ms: int | None
 
     @classmethod
     def load(
         cls, args: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
     ) -> Settings:
+        """Settings from an action's parameters, else (CLI) from the environment."""
         args = args or {}
         env = os.environ if env is None else env
-        root = env.get("FINDME_PHOTO_ROOT")
+
+        def value(name: str) -> Any:
+            given = args.get(name)
+            if given is not None and given != "":
+                return given
+            return env.get(ENVIRONMENT.get(name) or ENGINE_ENVIRONMENT[name])
+
+        root = _text(value("photo_root"))
+        hosts = _text(value("media_hosts")) or "pbs.twimg.com/media/,pbs.twimg.com/profile_images/"
+        deadline = env.get("__OW_DEADLINE")
         return cls(
-            redis_url=args.get("redis_url") or env.get("REDIS_URL") or None,
+            redis_url=_text(value("redis_url")),
             photo_root=Path(root).resolve() if root else None,
+            # Bounded: a retention of years (or none) is never what an operator meant.
             job_ttl_seconds=_int(
-                args.get("job_ttl_seconds") or env.get("FINDME_JOB_TTL_SECONDS"),
+                value("job_ttl_seconds"),
                 DEFAULT_JOB_TTL_SECONDS,
+                MIN_JOB_TTL_SECONDS,
+                MAX_JOB_TTL_SECONDS,
             ),
-            batch_size=max(
-                1, _int(args.get("batch_size") or env.get("FINDME_BATCH_SIZE"), DEFAULT_BATCH_SIZE)
-            ),
+            batch_size=_int(value("batch_size"), DEFAULT_BATCH_SIZE, 1, 100),
             # Photos are shrunk to this longest side before detection: bounds
             # time and memory for huge uploads.
-            detect_max_side=_int(env.get("FINDME_DETECT_MAX_SIDE"), 1600),
+            detect_max_side=_int(value("detect_max_side"), 1600, 200, 4000),
             # The smallest face (px, in the working image) detection must find:
             # detection time grows with the square of 1 / this.
-            min_face_px=max(8, _int(env.get("FINDME_MIN_FACE"), DEFAULT_MIN_FACE_PX)),
-            allowed_media_hosts=frozenset(
-                h.strip().lower()
-                for h in env.get(
-                    "FINDME_MEDIA_HOSTS", "pbs.twimg.com/media/,pbs.twimg.com/profile_images/"
-                ).split(",")
-                if h.strip()
-            ),
-            # A package input on OpenWhisk, the environment locally; never logged.
-            x_bearer_token=args.get("x_bearer_token") or env.get("X_BEARER_TOKEN") or None,
+            min_face_px=_int(value("min_face"), DEFAULT_MIN_FACE_PX, 8, 400),
+            allowed_media_hosts=frozenset(h.strip().lower() for h in hosts.split(",") if h.strip()),
+            # A package input; never logged, never in a payload or a result.
+            x_bearer_token=_text(value("x_bearer_token")),
             # X serves photos at thumb/small/medium/large: medium (at most 1200 px)
             # keeps 40 px faces findable at a fraction of large's bytes.
-            x_photo_size=env.get("FINDME_X_PHOTO_SIZE", "medium"),
+            x_photo_size=_text(value("x_photo_size")) or "medium",
             # Recorded third-party responses to replay instead of the network (tests, demos).
-            replay_file=env.get("FINDME_REPLAY") or None,
+            replay_file=_text(value("replay_file")),
             # A running job with no progress for this long is failed, never left hanging.
-            stall_seconds=_int(env.get("FINDME_STALL_SECONDS"), 600),
+            stall_seconds=_int(value("stall_seconds"), 600, 1, 86_400),
             # The local engine's require-whisk-auth secret for web actions.
-            web_secret=env.get("FINDME_WEB_SECRET") or None,
+            web_secret=_text(env.get(ENGINE_ENVIRONMENT["web_secret"])),
             # Reference faces are encoded once per search: worth dlib's jittering.
-            reference_jitters=_int(env.get("FINDME_REFERENCE_JITTERS"), DEFAULT_REFERENCE_JITTERS),
-            strong_distance=float(env.get("FINDME_STRONG_DISTANCE") or DEFAULT_STRONG_DISTANCE),
+            reference_jitters=_int(value("reference_jitters"), DEFAULT_REFERENCE_JITTERS, 0, 100),
+            strong_distance=_float(
+                value("strong_distance"), DEFAULT_STRONG_DISTANCE, MIN_THRESHOLD, MAX_THRESHOLD
+            ),
             api_host=env.get("__OW_API_HOST"),
             api_key=env.get("__OW_API_KEY"),
             # OpenWhisk standalone and many clusters serve a self-signed certificate.
-            api_verify_tls=env.get("FINDME_OW_VERIFY_TLS", "1").lower() not in ("0", "false", "no"),
+            api_verify_tls=_bool(value("ow_verify_tls"), True),
             namespace=env.get("__OW_NAMESPACE") or "_",
             # Files derived from dlib's models that load faster than their sources
-            # (the runtime image bakes them in at build time).
-            cache_dir=Path(env.get("FINDME_CACHE_DIR") or platformdirs.user_cache_dir("findme")),
+            # (the runtime image bakes them next to the package).
+            cache_dir=Path(_text(value("cache_dir")) or default_cache_dir()),
+            # The namespace's trigger fires per minute (OpenWhisk's firesPerMinute):
+            # FindMe paces its own fires under it.
+            fires_per_minute=_int(value("fires_per_minute"), DEFAULT_FIRES_PER_MINUTE, 1, 100_000),
+            # How many compare activations one job keeps running at once.
+            compare_activations=_int(value("compare_activations"), 2, 1, 100),
+            # When this activation is ended by the platform (ms since the epoch).
+            deadline_ms=_int(deadline, 0, 0, 2**62) or None if deadline else None,
         )

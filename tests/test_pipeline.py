@@ -84,7 +84,7 @@ def test_an_empty_folder_is_done_at_once(client: OpenWhiskClient, local: LocalFi
     ("params", "named"),
     [
         ({"folder": "event"}, "reference"),
-        ({"folder": "event", "reference_image": [OBAMA] * 11}, "at most 10"),
+        ({"folder": "event", "reference_path": ["refs/obama.jpg"] * 11}, "at most 10"),
         ({"folder": "event", "reference_image": OBAMA, "threshold": 0.9}, "threshold"),
         ({"folder": "event", "reference_image": OBAMA, "threshold": "strict"}, "threshold"),
         ({"folder": "../..", "reference_image": OBAMA}, "folder"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -36,9 +37,8 @@ class Activation:
     result: dict[str, Any] | None = None
     logs: list[str] = field(default_factory=list)
     finished: threading.Event = field(default_factory=threading.Event)
-    # Events (rule activations) are redelivered once when their worker crashed.
-    event: dict[str, Any] | None = None
-    delivery: int = 1
+    event: dict[str, Any] | None = None  # the trigger's payload, for rule activations
+    size: int = 0  # bytes of its record once complete, for the log's budget
 
     def complete(
         self, result: dict[str, Any], logs: list[str], status_code: int | None = None
@@ -83,18 +83,41 @@ class Activation:
 
 
 class ActivationLog:
-    """The most recent activations, newest last, bounded in number."""
+    """The most recent activations, newest last, bounded in number and in bytes
+    (results and logs of finished ones), so no stream of calls grows memory."""
 
-    def __init__(self, capacity: int = 10_000) -> None:
+    def __init__(self, capacity: int = 10_000, max_bytes: int = 64 * 1024 * 1024) -> None:
         self._items: OrderedDict[str, Activation] = OrderedDict()
         self._capacity = capacity
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def add(self, activation: Activation) -> None:
         with self._lock:
             self._items[activation.activation_id] = activation
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+            self._evict()
+
+    def account(self, activation: Activation) -> None:
+        """Counts a finished activation's record against the byte budget."""
+        size = len(json.dumps(activation.result, default=str)) + sum(map(len, activation.logs))
+        size += len(json.dumps(activation.event, default=str)) if activation.event else 0
+        with self._lock:
+            if activation.activation_id in self._items:
+                activation.size = size
+                self._bytes += size
+                self._evict()
+
+    def _evict(self) -> None:
+        while len(self._items) > self._capacity or (
+            self._bytes > self._max_bytes and len(self._items) > 1
+        ):
+            _, oldest = self._items.popitem(last=False)
+            self._bytes -= oldest.size
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def get(self, activation_id: str) -> Activation | None:
         with self._lock:

@@ -1,9 +1,12 @@
 """The local engine: the manifest's actions in warm worker pools, its triggers and rules.
 
-It is what an OpenWhisk controller and invokers do for FindMe, on one machine:
-an action invocation becomes an activation run by a warm worker; a fired
-trigger becomes a trigger activation plus one action activation per active
-rule, run asynchronously.
+It is what an OpenWhisk controller and invokers do for FindMe, on one machine,
+and no kinder: the namespace's limits (fires and invocations per minute,
+activations in flight, 1 MB payloads and results) are enforced as OpenWhisk
+enforces them; a rule activation refused over a limit is only written into the
+trigger activation's logs; a failed or timed-out activation is never run
+again; an action sees an environment built from scratch (only ``__OW_*``) and
+gets its settings as parameters (package and action inputs).
 """
 
 from __future__ import annotations
@@ -12,16 +15,17 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from findme.local.activations import (
-    DEVELOPER_ERROR,
+    APPLICATION_ERROR,
     Activation,
     ActivationLog,
     new_activation_id,
 )
-from findme.local.manifest import Action, Manifest
+from findme.local.limits import Limits, MinuteCounter, Throttled, too_many_concurrent
+from findme.local.manifest import Action, Feed, Manifest
 from findme.local.pool import Task, WorkerPool
 
 log = logging.getLogger("findme.local")
@@ -32,7 +36,8 @@ GUEST_AUTH = (
     "123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 )
 BLOCKING_WAIT_SECONDS = 60
-MAX_DELIVERIES = 2  # an event whose activation crashed or timed out is delivered once more
+# What OpenWhisk's runtime proxy passes on besides __OW_*: a shell's basics.
+RUNTIME_VARIABLES = ("PATH", "HOME", "LANG", "HOSTNAME")
 
 
 class UnknownEntity(LookupError):
@@ -44,10 +49,14 @@ class EngineConfig:
     api_host: str
     auth: str = GUEST_AUTH
     namespace: str = "guest"
-    photo_root: str | None = None
     compare_workers: int | None = None  # None: one per core
     deliver_twice: bool = False  # fault testing: every event is delivered two times
     web_secret: str | None = None  # required in X-Require-Whisk-Auth by web actions
+    limits: Limits = field(default_factory=Limits)
+    # The deployment's own bindings on top of the manifest's (the photo root).
+    package_inputs: dict[str, Any] = field(default_factory=dict)
+    # Alarm feeds fire at their interval; tests may shorten it.
+    feed_interval_seconds: float | None = None
 
 
 class Engine:
@@ -58,25 +67,39 @@ class Engine:
         self.pools: dict[str, WorkerPool] = {}
         self._inflight = 0
         self._idle = threading.Condition()
+        self._stopping = threading.Event()
+        self.fires = MinuteCounter(config.limits.fires_per_minute, config.limits.enforced)
+        self.invocations = MinuteCounter(
+            config.limits.invocations_per_minute, config.limits.enforced
+        )
+        self.refused_activations = 0
+        self.package_inputs = {**manifest.inputs, **config.package_inputs}
 
     # -- life cycle -----------------------------------------------------------
     def start(self, wait: bool = True) -> None:
+        limits = self.config.limits
         for action in self.manifest.actions.values():
             pool = WorkerPool(
                 action.name,
                 str(action.function),
                 self._pool_size(action),
                 action.timeout_ms,
-                self._process_env(),
+                self._runtime_env(),
                 on_finish=self._finished,
+                result_limit=limits.payload_bytes if limits.enforced else None,
             )
             pool.start()
             self.pools[action.name] = pool
+        for trigger, feed in self.manifest.feeds.items():
+            threading.Thread(
+                target=self._run_feed, args=(trigger, feed), name=f"feed-{trigger}", daemon=True
+            ).start()
         if wait:
             for pool in self.pools.values():
                 pool.wait_ready()
 
     def stop(self) -> None:
+        self._stopping.set()
         for pool in self.pools.values():
             pool.stop()
 
@@ -86,10 +109,10 @@ class Engine:
             return self.config.compare_workers or os.cpu_count() or 1
         return max(1, int(wanted))
 
-    def _process_env(self) -> dict[str, str]:
-        env = {"__OW_API_HOST": self.config.api_host, "__OW_NAMESPACE": self.config.namespace}
-        if self.config.photo_root:
-            env["FINDME_PHOTO_ROOT"] = self.config.photo_root
+    def _runtime_env(self) -> dict[str, str]:
+        """The environment OpenWhisk's runtime gives an action: built from scratch."""
+        env = {name: os.environ[name] for name in RUNTIME_VARIABLES if name in os.environ}
+        env.update(__OW_API_HOST=self.config.api_host, __OW_NAMESPACE=self.config.namespace)
         return env
 
     # -- actions --------------------------------------------------------------
@@ -98,10 +121,32 @@ class Engine:
             raise UnknownEntity(f"{package}/{name}" if package else name)
         return self.manifest.actions[name]
 
+    def bound_parameters(self, action: Action) -> dict[str, Any]:
+        """The package's and the action's inputs, as OpenWhisk merges them."""
+        return {**self.package_inputs, **action.inputs}
+
+    def immutable_parameters(self, action: Action) -> set[str]:
+        """Parameters a web request may not set: the bound ones of a `final` action."""
+        if not action.annotations.get("final"):
+            return set()
+        return set(self.bound_parameters(action))
+
+    def entitle(self) -> None:
+        """OpenWhisk's checks before an activation: invocations per minute, then
+        activations in flight. Raises Throttled with OpenWhisk's message."""
+        self.invocations.attempt()
+        limits = self.config.limits
+        with self._idle:
+            if limits.enforced and self._inflight >= limits.concurrent_invocations:
+                raise Throttled(too_many_concurrent(self._inflight, limits.concurrent_invocations))
+
     def invoke(
-        self, action: Action, params: dict[str, Any], event: bool = False, delivery: int = 1
+        self, action: Action, params: dict[str, Any], event: bool = False, entitled: bool = False
     ) -> Activation:
-        """Starts an activation of the action; its record completes asynchronously."""
+        """Starts an activation of the action (after the namespace's checks unless
+        already entitled); its record completes asynchronously."""
+        if not entitled:
+            self.entitle()
         activation_id = new_activation_id()
         activation = Activation(
             activation_id=activation_id,
@@ -109,18 +154,17 @@ class Engine:
             name=action.name,
             path=f"{self.config.namespace}/{self.manifest.package}/{action.name}",
             event=params if event else None,
-            delivery=delivery,
         )
         self.activations.add(activation)
         env = {
             "__OW_ACTIVATION_ID": activation_id,
             "__OW_ACTION_NAME": f"/{activation.path}",
-            "__OW_DEADLINE": str(activation.start_ms + action.timeout_ms),
             # Like OpenWhisk, only actions annotated provide-api-key get the key.
             "__OW_API_KEY": self.config.auth if action.provides_api_key else "",
         }
-        # Package and action inputs are final: a caller cannot override them.
-        merged = {**params, **action.inputs, **self.manifest.inputs}
+        # Bound inputs first, then the request's: in OpenWhisk the payload wins
+        # (web requests that try are refused before this, for final actions).
+        merged = {**self.bound_parameters(action), **params}
         with self._idle:
             self._inflight += 1
         self.pools[action.name].submit(Task(activation, merged, env))
@@ -134,10 +178,8 @@ class Engine:
                 activation.name,
                 (activation.result or {}).get("error"),
             )
-        crashed = activation.status_code == DEVELOPER_ERROR
-        if crashed and activation.event is not None and activation.delivery < MAX_DELIVERIES:
-            action = self.manifest.actions[activation.name]
-            self.invoke(action, activation.event, event=True, delivery=activation.delivery + 1)
+        self.activations.account(activation)
+        # Nothing is run again: OpenWhisk does not redeliver a failed activation.
         with self._idle:
             self._inflight -= 1
             self._idle.notify_all()
@@ -149,9 +191,11 @@ class Engine:
 
     # -- triggers -------------------------------------------------------------
     def fire(self, trigger: str, params: dict[str, Any]) -> str | None:
-        """Fires a trigger: its activation id, or None when no rule is active (HTTP 204)."""
+        """Fires a trigger: its activation id, or None when no rule is active (HTTP 204).
+        Raises Throttled over the fires-per-minute limit."""
         if trigger not in self.manifest.triggers:
             raise UnknownEntity(trigger)
+        self.fires.attempt()
         rules = self.manifest.rules_for(trigger)
         if not rules:
             return None
@@ -166,18 +210,29 @@ class Engine:
         logs = []
         copies = 2 if self.config.deliver_twice else 1
         for rule, action_name in rules:
-            for _ in range(copies):
-                activation = self.invoke(self.manifest.actions[action_name], params, event=True)
-            logs.append(
-                json.dumps(
-                    {
-                        "statusCode": 0,
-                        "success": True,
-                        "activationId": activation.activation_id,
-                        "rule": f"{self.config.namespace}/{rule}",
-                        "action": f"{self.config.namespace}/{self.manifest.package}/{action_name}",
-                    }
-                )
-            )
+            entry: dict[str, Any] = {
+                "rule": f"{self.config.namespace}/{rule}",
+                "action": f"{self.config.namespace}/{self.manifest.package}/{action_name}",
+            }
+            try:
+                for _ in range(copies):
+                    activation = self.invoke(self.manifest.actions[action_name], params, True)
+                entry.update(statusCode=0, success=True, activationId=activation.activation_id)
+            except Throttled as refused:
+                # OpenWhisk neither queues nor retries it: the trigger's logs say so.
+                self.refused_activations += 1
+                entry.update(statusCode=APPLICATION_ERROR, success=False, error=str(refused))
+            logs.append(json.dumps(entry))
         trigger_activation.complete(params, logs)
+        self.activations.account(trigger_activation)
         return trigger_activation.activation_id
+
+    def _run_feed(self, trigger: str, feed: Feed) -> None:
+        """The alarms feed (/whisk.system/alarms/interval): fires its trigger every
+        interval, through the same limits as any other fire."""
+        interval = self.config.feed_interval_seconds or feed.interval_seconds
+        while not self._stopping.wait(interval):
+            try:
+                self.fire(trigger, dict(feed.payload))
+            except Throttled as refused:
+                log.info("alarm for %s refused: %s", trigger, refused)

@@ -30,6 +30,17 @@ class Action:
         return bool(self.annotations.get("provide-api-key"))
 
 
+ALARMS_INTERVAL_FEED = "/whisk.system/alarms/interval"
+
+
+@dataclass(frozen=True)
+class Feed:
+    """An alarms interval feed on a trigger: fires it every `minutes`."""
+
+    interval_seconds: float
+    payload: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Manifest:
     package: str
@@ -37,6 +48,7 @@ class Manifest:
     actions: dict[str, Action]
     triggers: tuple[str, ...]
     rules: dict[str, tuple[str, str]]  # rule -> (trigger, action)
+    feeds: dict[str, Feed] = field(default_factory=dict)  # trigger -> its feed
 
     def rules_for(self, trigger: str) -> list[tuple[str, str]]:
         return [(rule, action) for rule, (t, action) in self.rules.items() if t == trigger]
@@ -48,19 +60,32 @@ def default_manifest_path() -> Path:
 
 
 def _resolve(value: Any, env: Mapping[str, str]) -> Any:
-    """A wskdeploy input: `$NAME` is taken from the environment, else the literal."""
+    """A wskdeploy input: `$NAME` is taken from the environment (an unset variable
+    binds an empty string, as wskdeploy does), else the literal."""
     if isinstance(value, dict):
         value = value.get("value", value.get("default"))
     if isinstance(value, str):
         found = _VARIABLE.match(value.strip())
         if found:
-            return env.get(found.group(1)) or None
-    return value
+            return env.get(found.group(1)) or ""
+    return "" if value is None else value
 
 
 def _inputs(raw: Mapping[str, Any] | None, env: Mapping[str, str]) -> dict[str, Any]:
-    resolved = {name: _resolve(value, env) for name, value in (raw or {}).items()}
-    return {name: value for name, value in resolved.items() if value is not None}
+    return {name: _resolve(value, env) for name, value in (raw or {}).items()}
+
+
+def _feeds(triggers: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Feed]:
+    feeds = {}
+    for name, spec in triggers.items():
+        if not spec or not spec.get("feed"):
+            continue
+        if spec["feed"] != ALARMS_INTERVAL_FEED:
+            raise ValueError(f"trigger {name}: the local engine has no feed {spec['feed']}")
+        inputs = _inputs(spec.get("inputs"), env)
+        payload = inputs.get("trigger_payload") or {}
+        feeds[name] = Feed(float(inputs.get("minutes") or 1) * 60, dict(payload))
+    return feeds
 
 
 def load_manifest(path: Path | None = None, env: Mapping[str, str] | None = None) -> Manifest:
@@ -88,10 +113,12 @@ def load_manifest(path: Path | None = None, env: Mapping[str, str] | None = None
         name: (str(spec["trigger"]), str(spec["action"]))
         for name, spec in (body.get("rules") or {}).items()
     }
+    triggers = body.get("triggers") or {}
     return Manifest(
         package=package,
         inputs=_inputs(body.get("inputs"), env),
         actions=actions,
-        triggers=tuple(body.get("triggers") or {}),
+        triggers=tuple(triggers),
         rules=rules,
+        feeds=_feeds(triggers, env),
     )

@@ -7,18 +7,20 @@ takes care of the photos it held).
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import multiprocessing.forkserver
-import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from findme.local import worker
 from findme.local.activations import DEVELOPER_ERROR, WHISK_ERROR, Activation
+from findme.local.limits import truncated_response
 
 log = logging.getLogger("findme.local")
 # Workers are forked from a single-threaded fork server (never from this threaded
@@ -43,10 +45,9 @@ class Task:
 class _Worker:
     def __init__(self, action_file: str, env: dict[str, str]) -> None:
         self.conn, child = _context.Pipe()
-        # The fork server's environment is that of its start: a worker gets this
-        # process's environment of now, as a spawned one would.
+        # The worker's whole environment: what OpenWhisk's runtime would give it.
         self.process = _context.Process(
-            target=worker.serve, args=(child, action_file, {**os.environ, **env}), daemon=True
+            target=worker.serve, args=(child, action_file, dict(env)), daemon=True
         )
         self.process.start()
         child.close()
@@ -76,11 +77,13 @@ class WorkerPool:
         timeout_ms: int,
         env: dict[str, str],
         on_finish: Callable[[Activation], None] | None = None,
+        result_limit: int | None = None,
     ) -> None:
         self.name, self.action_file, self.size = name, action_file, size
         self.timeout = timeout_ms / 1000
         self.env = env
         self.on_finish = on_finish
+        self.result_limit = result_limit
         self.tasks: queue.Queue[Task | None] = queue.Queue()
         self._workers: list[_Worker] = []
         self._threads: list[threading.Thread] = []
@@ -125,19 +128,32 @@ class WorkerPool:
             if task is None:
                 return
             current = self._workers[index]
+            if not current.process.is_alive():
+                current = self._replace(index)  # died while idle: never fail a request for it
             result, logs, status = self._run(current, task)
             if status is not None:
                 self._replace(index)
+            elif self.result_limit is not None:
+                result, status = self._bounded(result)
             task.activation.complete(result, logs, status)
             if self.on_finish:
                 self.on_finish(task.activation)
+
+    def _bounded(self, result: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
+        """OpenWhisk's result limit: a larger result is replaced by an error."""
+        size = len(json.dumps(result, default=str).encode())
+        if self.result_limit is not None and size > self.result_limit:
+            return {"error": truncated_response(size, self.result_limit)}, DEVELOPER_ERROR
+        return result, None
 
     def _run(self, current: _Worker, task: Task) -> tuple[dict[str, Any], list[str], int | None]:
         """(result, logs, status) where status is None unless the worker must be replaced."""
         try:
             if not current.wait_ready(60):
                 return {"error": "The action failed to initialize."}, [], WHISK_ERROR
-            current.conn.send((task.env, task.params))
+            # The deadline runs from when the activation starts, not when it was queued.
+            deadline = int(time.time() * 1000 + self.timeout * 1000)
+            current.conn.send(({**task.env, "__OW_DEADLINE": str(deadline)}, task.params))
             if not current.conn.poll(self.timeout):
                 limit = int(self.timeout * 1000)
                 message = f"The action exceeded its time limits of {limit} milliseconds."
@@ -147,3 +163,6 @@ class WorkerPool:
         except (EOFError, OSError, BrokenPipeError):
             message = "The action did not produce a valid response and exited unexpectedly."
             return {"error": message}, [], DEVELOPER_ERROR
+        except Exception as error:  # e.g. parameters that cannot be sent: never kill the loop
+            log.warning("activation %s: %s", task.activation.activation_id, type(error).__name__)
+            return {"error": "The action could not be run."}, [], WHISK_ERROR

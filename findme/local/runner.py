@@ -8,6 +8,7 @@ from types import TracebackType
 
 from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH, Engine, EngineConfig
+from findme.local.limits import Limits
 from findme.local.manifest import load_manifest
 from findme.local.server import HttpServer, bind, build_app
 from findme.settings import Settings
@@ -25,7 +26,11 @@ class LocalFindMe:
         web_secret: str | None = None,
         deliver_twice: bool = False,
         exit_after_stop: bool = False,
+        limits: Limits | None = None,
+        feed_interval_seconds: float | None = None,
     ) -> None:
+        self.limits = limits or Limits()
+        self.feed_interval_seconds = feed_interval_seconds
         # A command that exits right after stop() leaves the HTTP server to end with
         # the process: uvicorn's graceful shutdown alone takes 0.2 s.
         self.exit_after_stop = exit_after_stop
@@ -50,20 +55,29 @@ class LocalFindMe:
         self.port = sock.getsockname()[1]
         shown_host = f"[{self.host}]" if ":" in self.host else self.host
         self.api_host = f"http://{shown_host}:{self.port}"
-        # The manifest binds redis_url: $REDIS_URL, as wskdeploy would from CI's environment.
+        # The manifest binds every setting from the environment (redis_url: $REDIS_URL),
+        # as wskdeploy would from CI's; the actions never see this process's environment.
         manifest = load_manifest(self.manifest_path, {**os.environ, "REDIS_URL": self.redis_url})
+        workers = self.compare_workers or os.cpu_count() or 1
+        local_inputs: dict[str, str] = {}
+        if self.photo_root:
+            local_inputs["photo_root"] = str(self.photo_root)  # this machine's only
+        if not manifest.inputs.get("compare_activations"):
+            local_inputs["compare_activations"] = str(workers)  # one per warm worker
         config = EngineConfig(
             api_host=self.api_host,
             auth=self.auth,
-            photo_root=str(self.photo_root) if self.photo_root else None,
-            compare_workers=self.compare_workers,
+            compare_workers=workers,
             web_secret=self.web_secret,
             deliver_twice=self.deliver_twice,
+            limits=self.limits,
+            package_inputs=local_inputs,
+            feed_interval_seconds=self.feed_interval_seconds,
         )
         self.engine = Engine(manifest, config)
         # Workers warm up while the first requests queue: only the HTTP server must be up.
         self.engine.start(wait=False)
-        self._server = HttpServer(build_app(self.engine), sock)
+        self._server = HttpServer(build_app(self.engine, self.photo_root), sock)
         self._server.start()
         return self
 

@@ -7,10 +7,12 @@ import base64
 import binascii
 import hmac
 import json
+import secrets
 import socket
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,11 +22,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from findme.local.activations import APPLICATION_ERROR
 from findme.local.engine import BLOCKING_WAIT_SECONDS, Engine, UnknownEntity
+from findme.local.limits import Throttled, entity_too_big
 from findme.local.photo_routes import photo_routes
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # the search page
 NOT_FOUND = {"error": "The requested resource does not exist.", "code": 0}
+MALFORMED = "The request content was malformed."
+PARAMETERS_NOT_ALLOWED = (
+    "Request defines parameters that are not allowed (e.g., reserved properties)."
+)
+RESERVED = {"__ow_method", "__ow_headers", "__ow_path", "__ow_user", "__ow_body", "__ow_query"}
 WEB_UNAUTHORIZED = {"error": "Authentication is possible but has failed or not yet been provided."}
 UNAUTHORIZED = {"error": "The supplied authentication is invalid", "code": 0}
 
@@ -44,15 +53,71 @@ def _truthy(value: str | None) -> bool:
     return (value or "").lower() == "true"
 
 
-async def _json_body(request: Request) -> dict[str, Any] | None:
-    raw = await request.body()
+MAX_JSON_DEPTH = 64  # FindMe's parameters nest three deep; deeper is an attack
+
+
+class RequestRefused(Exception):
+    """A request OpenWhisk's controller would refuse before any action runs."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _code() -> str:
+    """OpenWhisk answers errors with the request's transaction id as "code"."""
+    return secrets.token_hex(16)
+
+
+def refusal(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "code": _code()}, status_code=status, headers=headers)
+
+
+def _depth(value: Any) -> int:
+    """How deep a parsed JSON value nests, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+async def _raw_body(request: Request, limit: int | None) -> bytes:
+    """The request body, refused (413, as OpenWhisk) past the payload limit."""
+    declared = request.headers.get("content-length", "")
+    if limit is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestRefused(413, entity_too_big(int(declared), limit))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise RequestRefused(413, entity_too_big(size, limit))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise RequestRefused(400, MALFORMED) from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise RequestRefused(400, MALFORMED)
+    return value
+
+
+async def _json_body(request: Request, limit: int | None) -> dict[str, Any]:
+    raw = await _raw_body(request, limit)
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+    body = _parse_json(raw)
+    if not isinstance(body, dict):
+        raise RequestRefused(400, MALFORMED)
+    return body
 
 
 CORS = {
@@ -64,36 +129,63 @@ CORS = {
 }
 
 
-async def _web_params(request: Request) -> dict[str, Any] | None:
-    """Query and JSON (or form) body merged, plus OpenWhisk's __ow_* fields."""
+async def _web_params(request: Request, limit: int | None) -> dict[str, Any]:
+    """The request's parameters as OpenWhisk gives them to a web action: query and
+    JSON (or form) body merged. Raises RequestRefused as OpenWhisk would."""
     params: dict[str, Any] = dict(request.query_params)
-    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await _raw_body(request, limit)
     if kind == "application/x-www-form-urlencoded":
-        params.update(dict(await request.form()))
-    elif request.method not in ("GET", "HEAD"):
-        body = await _json_body(request)
-        if body is None:
-            return None
+        try:
+            params.update(parse_qsl(raw.decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise RequestRefused(400, MALFORMED) from None
+    elif raw.strip():
+        body = _parse_json(raw)
+        if not isinstance(body, dict):
+            raise RequestRefused(400, MALFORMED)
         params.update(body)
-    params["__ow_method"] = request.method.lower()
-    params["__ow_headers"] = {k.lower(): v for k, v in request.headers.items()}
-    params["__ow_path"] = ""
     return params
 
 
-def _http_projection(result: dict[str, Any]) -> Response:
-    """A .http web action's result: {statusCode, headers, body}."""
-    headers = {**CORS, **{str(k): str(v) for k, v in (result.get("headers") or {}).items()}}
-    status = int(result.get("statusCode", 200))
-    body = result.get("body", "")
-    if isinstance(body, (dict, list)):
-        return JSONResponse(body, status_code=status, headers=headers)
-    return Response(str(body), status_code=status, headers=headers)
+def _web_context(request: Request) -> dict[str, Any]:
+    return {
+        "__ow_method": request.method.lower(),
+        "__ow_headers": {k.lower(): v for k, v in request.headers.items()},
+        "__ow_path": "",
+    }
 
 
-def build_app(engine: Engine) -> Starlette:
-    photo_root = Path(engine.config.photo_root) if engine.config.photo_root else None
+def _as_json(projection: Any) -> Response:
+    """OpenWhisk's .json extension: an object or array, else 400."""
+    if isinstance(projection, (dict, list)):
+        return JSONResponse(projection, headers=CORS)
+    return refusal(400, "Response is not valid 'application/json'.", CORS)
+
+
+def _as_http(projection: Any) -> Response:
+    """OpenWhisk's .http extension: {statusCode, headers, body}; no body is 204."""
+    if not isinstance(projection, dict):
+        return refusal(400, "Response is not valid 'message/http'.", CORS)
+    try:
+        status = int(projection.get("statusCode", 0)) or None
+        headers = {str(k): str(v) for k, v in (projection.get("headers") or {}).items()}
+    except (TypeError, ValueError, AttributeError):
+        return refusal(400, "Response is not valid 'message/http'.", CORS)
+    headers = {**CORS, **headers}
+    body = projection.get("body")
+    if body is None or body == "":
+        headers.pop("Content-Type", None)
+        return Response(status_code=status or 204, headers=headers)
+    if isinstance(body, str):
+        return Response(body, status_code=status or 200, headers=headers)
+    return JSONResponse(body, status_code=status or 200, headers=headers)
+
+
+def build_app(engine: Engine, photo_root: Path | None = None) -> Starlette:
     namespace = engine.config.namespace
+    limits = engine.config.limits
+    payload_limit = limits.payload_bytes if limits.enforced else None
 
     def guard(request: Request) -> Response | None:
         if not _authorized(request, engine.config.auth):
@@ -105,11 +197,13 @@ def build_app(engine: Engine) -> Starlette:
     async def fire_trigger(request: Request) -> Response:
         if (refused := guard(request)) is not None:
             return refused
-        body = await _json_body(request)
-        if body is None:
-            return JSONResponse({"error": "The request content was malformed."}, 400)
         try:
+            body = await _json_body(request, payload_limit)
             activation_id = await run_in_threadpool(engine.fire, request.path_params["name"], body)
+        except RequestRefused as error:
+            return refusal(error.status, str(error))
+        except Throttled as error:
+            return refusal(429, str(error))
         except UnknownEntity:
             return JSONResponse(NOT_FOUND, status_code=404)
         if activation_id is None:
@@ -125,10 +219,13 @@ def build_app(engine: Engine) -> Starlette:
             action = engine.action(package, name)
         except UnknownEntity:
             return JSONResponse(NOT_FOUND, status_code=404)
-        body = await _json_body(request)
-        if body is None:
-            return JSONResponse({"error": "The request content was malformed."}, 400)
-        activation = engine.invoke(action, body)
+        try:
+            body = await _json_body(request, payload_limit)
+            activation = engine.invoke(action, body)
+        except RequestRefused as error:
+            return refusal(error.status, str(error))
+        except Throttled as error:
+            return refusal(429, str(error))
         if not _truthy(request.query_params.get("blocking")):
             return JSONResponse({"activationId": activation.activation_id}, status_code=202)
         finished = await asyncio.to_thread(activation.finished.wait, BLOCKING_WAIT_SECONDS)
@@ -178,22 +275,29 @@ def build_app(engine: Engine) -> Starlette:
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
             # OpenWhisk's require-whisk-auth: the web action wants its secret header.
             return JSONResponse(WEB_UNAUTHORIZED, status_code=401, headers=CORS)
-        params = await _web_params(request)
-        if params is None:
-            return JSONResponse({"error": "The request content was malformed."}, 400, headers=CORS)
-        activation = engine.invoke(action, params)
-        await asyncio.to_thread(activation.finished.wait, action.timeout_ms / 1000 + 5)
+        try:
+            params = await _web_params(request, payload_limit)
+            if set(params) & (engine.immutable_parameters(action) | RESERVED):
+                raise RequestRefused(400, PARAMETERS_NOT_ALLOWED)
+            activation = engine.invoke(action, {**params, **_web_context(request)})
+        except RequestRefused as error:
+            return refusal(error.status, str(error), CORS)
+        except Throttled as error:
+            return refusal(429, str(error), CORS)
+        finished = await asyncio.to_thread(activation.finished.wait, BLOCKING_WAIT_SECONDS)
+        if not finished:
+            return refusal(202, "Response not yet ready.", CORS)
         result = activation.result or {}
-        if not activation.success:
-            status = result.get("statusCode") if extension == "http" else None
-            body = {
-                "error": result.get("error", "The action failed."),
-                "code": activation.activation_id,
-            }
-            return JSONResponse(body, status_code=int(status or 400), headers=CORS)
-        if extension == "json":
-            return JSONResponse(result, headers=CORS)
-        return _http_projection(result)
+        if activation.status_code == APPLICATION_ERROR:
+            # OpenWhisk serves the error field of a failed activation's result.
+            if "error" not in result:
+                return refusal(404, "The requested property does not exist.", CORS)
+            projection: Any = result["error"]
+        elif activation.success:
+            projection = result
+        else:
+            return refusal(400, "There was an error processing your request.", CORS)
+        return _as_json(projection) if extension == "json" else _as_http(projection)
 
     routes = [
         Route(

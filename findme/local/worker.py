@@ -39,6 +39,8 @@ class _LogLines:
 
 
 def _run(main: Any, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    # Tests replay recorded third-party answers; the cassette is a bound parameter.
+    replay.install_from(Settings.load(params, env={}).replay_file)
     lines: list[str] = []
     out, err = _LogLines("stdout", lines), _LogLines("stderr", lines)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -57,11 +59,10 @@ def _run(main: Any, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 def serve(conn: Connection, action_file: str, env: dict[str, str]) -> None:
     """The worker's loop: (activation env, params) in, (result, logs) out.
 
-    env is the whole environment the worker runs with (the engine's, plus the
-    container's variables)."""
+    env is the whole environment the worker runs with, built as OpenWhisk's
+    runtime builds it: nothing of the engine's own environment."""
     os.environ.clear()
     os.environ.update(env)
-    replay.install_from(Settings.load().replay_file)
     sys.path.insert(0, os.path.dirname(action_file))
     main = runpy.run_path(action_file, run_name="__action__")["main"]
     conn.send(("ready", os.getpid()))
@@ -70,5 +71,8 @@ def serve(conn: Connection, action_file: str, env: dict[str, str]) -> None:
             activation_env, params = conn.recv()
         except (EOFError, KeyboardInterrupt):
             return
+        for name in [n for n in os.environ if n.startswith("__OW_")]:
+            del os.environ[name]  # one activation's values never leak into the next
+        os.environ.update(env)
         os.environ.update(activation_env)
         conn.send(_run(main, params))

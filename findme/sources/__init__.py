@@ -2,7 +2,7 @@
 
 A source lists photo entries, dicts with at least "photo" (the photo's id in
 the job, shown to the user) and optionally "post_url"; and reads the bytes of
-one entry. Entries travel in tweet_image payloads, so they hold no secrets.
+one entry. Entries are kept in the job's queue in Redis, so they hold no secrets.
 """
 
 from __future__ import annotations
@@ -13,11 +13,17 @@ from typing import Any, Protocol
 from findme.errors import BadRequest
 from findme.settings import Settings
 
+Entry = dict[str, Any]
+
 
 class Source(Protocol):
-    def photos(self) -> Iterator[dict[str, Any]]: ...
+    def pages(self, cursor: str | None) -> Iterator[tuple[list[Entry], str | None]]:
+        """The source's photo entries page by page, starting after cursor (None: from
+        the start); each page comes with the cursor to resume after it, None after the
+        last. A listing longer than one activation resumes from a saved cursor."""
+        ...
 
-    def read(self, entry: dict[str, Any]) -> bytes: ...
+    def read(self, entry: Entry) -> bytes: ...
 
 
 SOURCES = ("folder", "twitter")

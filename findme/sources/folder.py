@@ -12,6 +12,7 @@ from findme.errors import BadRequest
 from findme.images import MAX_PHOTO_BYTES, PhotoError
 from findme.settings import Settings
 
+PAGE_SIZE = 500
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -65,6 +66,22 @@ class FolderSource:
                 if path.is_symlink() and self.root not in path.resolve().parents:
                     continue  # a link that leaves the photo root
                 yield {"photo": path.relative_to(self.folder).as_posix()}
+
+    def pages(self, cursor: str | None) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """The photos in pages; the cursor is how many were listed before (the walk's
+        order is stable)."""
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        listed = 0
+        page: list[dict[str, Any]] = []
+        for entry in self.photos():
+            listed += 1
+            if listed <= start:
+                continue
+            page.append(entry)
+            if len(page) >= PAGE_SIZE:
+                yield page, str(listed)
+                page = []
+        yield page, None
 
     def read(self, entry: dict[str, Any]) -> bytes:
         try:

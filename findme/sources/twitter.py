@@ -8,6 +8,7 @@ for the reset time a few times, 5xx and network errors back off a few times,
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -129,36 +130,42 @@ class XSource:
     def for_job(cls, job: dict[str, str], settings: Settings) -> XSource:
         return cls(settings, job.get("query", ""), int(job.get("max_posts", DEFAULT_MAX_POSTS)))
 
-    def photos(self) -> Iterator[dict[str, Any]]:
+    def pages(self, cursor: str | None) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """Pages of X's recent search; the cursor holds X's next_token and the posts
+        read so far (max_posts counts across activations)."""
         client = _client(self.settings)
+        state = json.loads(cursor) if cursor else {"token": None, "posts": 0}
+        token, posts = state.get("token"), int(state.get("posts", 0))
         query = self.query if "-is:retweet" in self.query else f"{self.query} -is:retweet"
-        # Whole responses, not flatten(), which drops includes (media, users).
-        # A page that fails is asked again: the iterator keeps its next_token.
-        pages = iter(
-            tweepy.Paginator(
-                client.search_recent_tweets,
-                query=query,
-                max_results=max(10, min(100, self.max_posts)),
-                expansions=["attachments.media_keys", "author_id"],
-                media_fields=["url", "type", "width", "height"],
-                user_fields=["username"],
-            )
-        )
-        posts = read = 0
+        read = 0
         while posts < self.max_posts:
             try:
-                response = _with_retries(lambda: next(pages), "searching X")
-            except StopIteration:
-                return
+                response = _with_retries(
+                    lambda token=token: client.search_recent_tweets(
+                        query=query,
+                        max_results=max(10, min(100, self.max_posts)),
+                        expansions=["attachments.media_keys", "author_id"],
+                        media_fields=["url", "type", "width", "height"],
+                        user_fields=["username"],
+                        next_token=token,
+                    ),
+                    "searching X",
+                )
             except XUnavailable as error:
-                if read == 0:
+                if read == 0 and posts == 0:
                     raise
-                reason = f"the X search was cut short after {read} pages: {error}"
+                reason = f"the X search was cut short after {posts} posts: {error}"
                 raise SearchCutShort(reason) from None
             read += 1
             tweets = (response.data or [])[: self.max_posts - posts]
             posts += len(tweets)
-            yield from _photos_of(tweets, response.includes or {}, self.settings.x_photo_size)
+            token = (response.meta or {}).get("next_token")
+            entries = list(_photos_of(tweets, response.includes or {}, self.settings.x_photo_size))
+            more = token is not None and posts < self.max_posts
+            yield entries, json.dumps({"token": token, "posts": posts}) if more else None
+            if not more:
+                return
+        yield [], None
 
     def read(self, entry: dict[str, Any]) -> bytes:
         return fetch(str(entry.get("photo", "")), self.settings.allowed_media_hosts)

@@ -1,12 +1,15 @@
-"""compare_images: finds the faces of a batch of photos and compares them with the reference."""
+"""compare_images: takes photos from the job's queue, finds their faces and compares them
+with the reference, until its time is nearly up; then hands over to another activation."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from findme import params
-from findme.errors import BadRequest, NotFound, run_action
+from findme.errors import NotFound, run_action
+from findme.events import seconds_left
 from findme.face_cache import faces_of
 from findme.images import PhotoError
 from findme.jobs import FINAL_STATES, JobStore, Outcome
@@ -14,22 +17,18 @@ from findme.matching import match_record
 from findme.reference import load_references
 from findme.settings import DEFAULT_THRESHOLD, Settings
 from findme.sources import Source, open_source
+from findme.stages.wake import wake_compare
 from findme.store import job_store
 
-MAX_BATCH = 100
 MAX_ATTEMPTS = 2  # a photo that ended two activations (a crash, a timeout) is failed
-
-
-def _entries(args: dict[str, Any]) -> list[dict[str, Any]]:
-    photos = args.get("photos")
-    if not isinstance(photos, list) or not photos:
-        raise BadRequest("photos must be a non-empty list")
-    if len(photos) > MAX_BATCH:
-        raise BadRequest(f"photos holds at most {MAX_BATCH} entries")
-    for entry in photos:
-        if not isinstance(entry, dict) or not isinstance(entry.get("photo"), str):
-            raise BadRequest('each entry of photos must be an object with a "photo" string')
-    return photos
+STOPPED_TWICE = "the photo stopped its worker twice (crash or timeout)"
+# A compare activation stops taking photos this long before its deadline: a photo's
+# download (30 s at most) and detection must fit in what is left.
+STOP_BEFORE_DEADLINE_SECONDS = 40.0
+# How long an activation waits for photos while the listing is still going on.
+IDLE_WAIT_SECONDS = 5.0
+LEASE_SLACK_MS = 5_000
+WITHOUT_DEADLINE_LEASE_MS = 120_000
 
 
 def _examine(
@@ -59,37 +58,68 @@ def _examine(
     return Outcome.MATCH, json.dumps(record)
 
 
-def compare(args: dict[str, Any]) -> dict[str, Any]:
-    settings = Settings.load(args)
-    job_id = params.job_id(args)
-    entries = _entries(args)
-    store = job_store(settings)
-    job = store.fields(job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id}")
-    if job.get("state") in FINAL_STATES:
-        return {"job_id": job_id, "skipped": f"the job is {job['state']}"}
+def _lease_until_ms(settings: Settings) -> int:
+    """A photo taken is this activation's until the platform would have ended it."""
+    if settings.deadline_ms is not None:
+        return settings.deadline_ms + LEASE_SLACK_MS
+    return int(time.time() * 1000) + WITHOUT_DEADLINE_LEASE_MS
+
+
+def _drain(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> dict[str, int]:
+    """Examines queued photos one at a time while this activation has time."""
     references = load_references(job, store)
     if references is None:
         store.fail(job_id, "the reference descriptor has expired")
-        return {"job_id": job_id, "skipped": "no reference descriptor"}
+        return {}
     threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
     source = open_source(job, settings)
     counts = {outcome.value: 0 for outcome in Outcome}
-    for entry in entries:
-        if store.is_done(job_id, entry["photo"]):
-            continue  # a redelivered event: the work is already recorded
-        if store.start_attempt(job_id, entry["photo"]) > MAX_ATTEMPTS:
-            outcome, payload = (
-                Outcome.FAILED,
-                "the photo stopped its worker twice (crash or timeout)",
-            )
+    idle_since: float | None = None
+    while seconds_left(settings) > STOP_BEFORE_DEADLINE_SECONDS:
+        taken = store.take(job_id, _lease_until_ms(settings))
+        if taken is None:
+            fields = store.fields(job_id) or {}
+            if fields.get("search_done") == "1" or fields.get("state") in FINAL_STATES:
+                break
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > IDLE_WAIT_SECONDS:
+                break  # the listing wakes compare activations again as it queues photos
+            time.sleep(0.2)
+            continue
+        idle_since = None
+        entry, attempt = taken
+        if attempt > MAX_ATTEMPTS:
+            outcome, payload = Outcome.FAILED, STOPPED_TWICE
         else:
             outcome, payload = _examine(
                 job_id, entry, source, references, threshold, store, settings
             )
         if store.record(job_id, entry["photo"], outcome, payload) == "recorded":
             counts[outcome.value] += 1
+    return counts
+
+
+def compare(args: dict[str, Any]) -> dict[str, Any]:
+    """One compare activation: drains the job's queue within its time limit, then
+    makes sure compare activations go on while photos remain."""
+    settings = Settings.load(args)
+    job_id = params.job_id(args)
+    token = params.optional_str(args, "drainer", 64)
+    store = job_store(settings)
+    job = store.fields(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    if job.get("state") in FINAL_STATES:
+        return {"job_id": job_id, "skipped": f"the job is {job['state']}"}
+    if token:
+        store.add_drainer(job_id, token, _lease_until_ms(settings))
+    try:
+        counts = _drain(job_id, job, store, settings)
+    finally:
+        if token:
+            store.remove_drainer(job_id, token)
+    # Photos left (time ran out, or they were queued as this one stopped): hand over.
+    wake_compare(job_id, store, settings)
     return {"job_id": job_id, **counts}
 
 

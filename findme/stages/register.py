@@ -10,7 +10,7 @@ from typing import Any
 from findme import params
 from findme.download import check_url
 from findme.errors import BadRequest, run_action
-from findme.events import fire_trigger
+from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
 from findme.jobs import new_job_id
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
@@ -20,7 +20,9 @@ from findme.sources.twitter import DEFAULT_MAX_POSTS, HANDLE_PATTERN
 from findme.store import job_store
 
 REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handle")
-MAX_REFERENCE_BASE64 = 14 * 1024 * 1024  # about 10 MB of image
+# OpenWhisk refuses a request over 1 MB before any action runs; the page and the
+# CLI shrink photos to about 1600 px before they upload them.
+MAX_REFERENCE_BASE64 = 1024 * 1024
 MAX_REFERENCES = 10
 
 
@@ -52,6 +54,11 @@ def _one_reference(name: str, value: Any, settings: Settings) -> tuple[str, str,
     """(kind, value kept in the job, uploaded bytes) of one reference."""
     one = {name: value}
     if name == "reference_image":
+        if isinstance(value, str) and len(value) > MAX_REFERENCE_BASE64:
+            raise BadRequest(
+                "reference_image is too large to upload (at most 1 MB): "
+                "send a smaller photo, about 1600 pixels on its longest side"
+            )
         text = params.required_str(one, name, MAX_REFERENCE_BASE64)
         return "image", "", _decode_reference_image(text)
     if name == "reference_url":
@@ -122,7 +129,9 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     uploads = {index: data for index, (_, _, data) in enumerate(references) if data is not None}
     store.create(job_id, fields, uploads=uploads)
     try:
-        fire_trigger(settings, "search_request", {"job_id": job_id})
+        paced_fire(settings, store, "search_request", {"job_id": job_id})
+    except Deferred:
+        pass  # over this minute's fires: the sweep starts the search within a minute
     except Exception as error:
         store.fail(job_id, f"could not start the search: {error}")
         raise

@@ -1,48 +1,74 @@
-"""twitter_search (the source stage): reference descriptor, photo listing, batches."""
+"""twitter_search (the source stage): reference descriptors, then the source's photos,
+page by page, into the job's queue; compare activations are woken to drain it.
+
+A listing longer than one activation saves its cursor and fires search_request
+again to go on; one activation lists at a time (a lease in Redis), so a
+duplicate event is a no-op, and the sweep restarts a listing whose activation
+died.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 from typing import Any
 
 from findme import params
-from findme.errors import ActionError, NotFound, run_action
-from findme.events import fire_trigger
+from findme.errors import ActionError, NotFound, Unavailable, run_action
+from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore, State
 from findme.reference import ReferenceUnusable, reference_descriptors
 from findme.settings import Settings
 from findme.sources import open_source
 from findme.sources.twitter import SearchCutShort, XUnavailable
+from findme.stages.wake import wake_compare
 from findme.store import job_store
 
+# A listing stops taking pages this long before its deadline, to hand over.
+HANDOVER_SECONDS = 30.0
+# Without a platform deadline (direct calls in tests), the lease still ends.
+DEFAULT_LEASE_MS = 300_000
 
-def _fire_batches(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> int:
-    """Lists the source's photos and fires tweet_image for new ones, batch by batch."""
+
+def _lease_ms(settings: Settings) -> int:
+    if settings.deadline_ms is None:
+        return DEFAULT_LEASE_MS
+    return int(seconds_left(settings) * 1000) + 5_000
+
+
+def _prepare(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> None:
+    """Reference descriptors, once per job (a continuation finds them done)."""
+    if "reference_fingerprints" in job:
+        return
+    store.set_state(job_id, State.SEARCHING)
+    references = reference_descriptors(job_id, job, store, settings)
+    store.update(
+        job_id,
+        reference_fingerprints=json.dumps(references.fingerprints),
+        reference_notes=json.dumps(references.notes),
+    )
+
+
+def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> bool:
+    """Queues the source's photos from the saved cursor on; False when time ran out
+    before the listing's end (a continuation must go on)."""
     source = open_source(job, settings)
-    pending: list[dict[str, Any]] = []
-    batches = 0
-
-    def flush() -> None:
-        nonlocal batches
-        fresh = set(store.add_photos(job_id, [entry["photo"] for entry in pending]))
-        batch = [entry for entry in pending if entry["photo"] in fresh]
-        pending.clear()
-        if batch:
-            if batches == 0:
-                store.set_state(job_id, State.COMPARING)
-            fire_trigger(settings, "tweet_image", {"job_id": job_id, "photos": batch})
-            batches += 1
-            store.update(job_id)  # progress: keeps the stall watchdog away
-
+    cursor = job.get("listing_cursor") or None
     try:
-        for entry in source.photos():
-            pending.append(entry)
-            if len(pending) >= settings.batch_size:
-                flush()
+        for entries, next_cursor in source.pages(cursor):
+            if store.enqueue(job_id, entries):
+                if store.state(job_id) == State.SEARCHING.value:
+                    store.set_state(job_id, State.COMPARING)
+                wake_compare(job_id, store, settings)
+            store.update(job_id, listing_cursor=next_cursor or "")
+            if next_cursor is None:
+                return True
+            if seconds_left(settings) < HANDOVER_SECONDS:
+                return False
     except SearchCutShort as cut:
         store.update(job_id, warning=str(cut))  # the photos found so far still count
-    flush()
-    return batches
+    return True
 
 
 def search(args: dict[str, Any]) -> dict[str, Any]:
@@ -52,17 +78,14 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
     job = store.fields(job_id)
     if job is None:
         raise NotFound(f"no job {job_id}")
-    if job.get("state") in FINAL_STATES or not store.claim_search(job_id):
+    token = secrets.token_hex(8)
+    if job.get("state") in FINAL_STATES or job.get("search_done") == "1":
         return {"job_id": job_id, "skipped": "this job's search has already run"}
-    store.set_state(job_id, State.SEARCHING)
+    if not store.take_search_lease(job_id, token, _lease_ms(settings)):
+        return {"job_id": job_id, "skipped": "another activation is listing this job's photos"}
     try:
-        references = reference_descriptors(job_id, job, store, settings)
-        store.update(
-            job_id,
-            reference_fingerprints=json.dumps(references.fingerprints),
-            reference_notes=json.dumps(references.notes),
-        )
-        batches = _fire_batches(job_id, job, store, settings)
+        _prepare(job_id, job, store, settings)
+        finished = _list(job_id, store.fields(job_id) or job, store, settings)
     except ReferenceUnusable as error:
         store.fail(job_id, str(error))
         return {"job_id": job_id, "state": State.FAILED.value, "reason": str(error)}
@@ -71,8 +94,16 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         reason = str(error) if worded else type(error).__name__
         store.fail(job_id, f"the search stopped: {reason}")
         raise
+    finally:
+        store.release_search_lease(job_id, token)
+    if not finished:
+        # Else the sweep sees a listing with no lease and restarts it.
+        with contextlib.suppress(Unavailable):
+            paced_fire(settings, store, "search_request", {"job_id": job_id})
+        return {"job_id": job_id, "state": "listing", "continued": True}
     state = store.finish_search(job_id)
-    return {"job_id": job_id, "state": state, "batches": batches}
+    wake_compare(job_id, store, settings)
+    return {"job_id": job_id, "state": state}
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:
