@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import yaml
 
 # Tests use the Redis on 127.0.0.1:6379 (started by .ci/run when none answers),
 # in a database of their own that each session starts empty.
@@ -77,6 +78,23 @@ def photo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "refs" / "obama.jpg").write_bytes((pv.PHOTOS / "obama.jpg").read_bytes())
     (root / "refs" / "suit.jpg").write_bytes(pv.encoded(pv.no_face(pv.photo("obama.jpg"))))
     return root
+
+
+def manifest_with_timeouts(folder: Path, timeouts_ms: dict[str, int]) -> Path:
+    """A copy of manifest.yaml with shorter action time limits, as a cluster
+    configured so would have: fault tests see lost activations re-driven sooner."""
+    from findme.local.manifest import default_manifest_path
+
+    original = default_manifest_path()
+    document = yaml.safe_load(original.read_text())
+    for package in document["packages"].values():
+        for name, action in package["actions"].items():
+            action["function"] = str(original.parent / action["function"])
+            if name in timeouts_ms:
+                action.setdefault("limits", {})["timeout"] = timeouts_ms[name]
+    path = folder / "manifest.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
 
 
 @pytest.fixture(scope="session")

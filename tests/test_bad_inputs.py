@@ -165,7 +165,6 @@ def test_bad_photo_bytes(make, reason: str) -> None:
         ({"folder": "event", "reference_path": "event"}, "reference_path"),
         ({"folder": "event", "reference_path": "escape/passwd"}, "reference_path"),
         ({"folder": "escape", "reference_image": OBAMA}, "folder"),
-        ({"folder": "event", "reference_image": "A" * (15 * 1024 * 1024)}, "reference_image"),
         (
             {"folder": "event", "reference_image": base64.b64encode(b"\x00" * 100).decode()},
             "reference_image",
@@ -191,26 +190,9 @@ def test_register_search_refuses(
 @pytest.mark.parametrize(
     ("action", "params", "status", "message"),
     [
-        (
-            "compare_images",
-            {"job_id": "0" * 32, "photos": "a.jpg"},
-            400,
-            "photos must be a non-empty list",
-        ),
-        (
-            "compare_images",
-            {"job_id": "0" * 32, "photos": []},
-            400,
-            "photos must be a non-empty list",
-        ),
-        ("compare_images", {"job_id": "0" * 32, "photos": ["a.jpg"]}, 400, "each entry of photos"),
-        (
-            "compare_images",
-            {"job_id": "0" * 32, "photos": [{"photo": "a"}] * 101},
-            400,
-            "at most 100",
-        ),
-        ("compare_images", {"job_id": "0" * 32, "photos": [{"photo": "a.jpg"}]}, 404, "no job"),
+        ("compare_images", {"job_id": "0" * 32}, 404, "no job"),
+        ("compare_images", {"job_id": "0" * 32, "drainer": 7}, 400, "drainer must be a string"),
+        ("compare_images", {}, 400, "job_id is required"),
         ("twitter_search", {"job_id": "0" * 32}, 404, "no job"),
         ("twitter_search", {}, 400, "job_id is required"),
         ("search_status", {"job_id": "ABC" * 11}, 400, "job_id is not a FindMe job id"),
@@ -238,10 +220,10 @@ def test_bad_photo_entries_fail_and_the_job_still_finishes(
     store = JobStore(redis_client(local.redis_url), 3600)
     store.update(job_id, state="comparing")
     bad = ["../../../etc/passwd", "/etc/hostname", "missing.jpg"]
-    store.add_photos(job_id, bad)
+    assert store.enqueue(job_id, [{"photo": p} for p in bad]) == 3
     fired = requests.post(
         f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
-        json={"job_id": job_id, "photos": [{"photo": p} for p in bad]},
+        json={"job_id": job_id},
         auth=tuple(local.auth.split(":", 1)),
         timeout=10,
     )

@@ -21,6 +21,7 @@ from findme.client import OpenWhiskClient
 from findme.jobs import JobStore, new_job_id
 from findme.local.runner import LocalFindMe
 from tests import photo_variants as pv
+from tests.conftest import manifest_with_timeouts
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 
@@ -43,8 +44,11 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
 
 
 @pytest.fixture()
-def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FINDME_BATCH_SIZE", "3")  # four events for twelve photos
+def short_limits(tmp_path: Path) -> dict:
+    """A compare time limit of 12 s and a sweep every second: a lost activation's
+    photos are queued again within seconds instead of minutes."""
+    manifest = manifest_with_timeouts(tmp_path, {"compare_images": 12_000})
+    return {"manifest_path": manifest, "feed_interval_seconds": 1.0}
 
 
 def follow(client: OpenWhiskClient, job_id: str, timeout: float = 180, on_progress=None) -> dict:
@@ -61,7 +65,7 @@ def follow(client: OpenWhiskClient, job_id: str, timeout: float = 180, on_progre
         if on_progress and not acted and status.get("photos_done", 0) >= 1:
             on_progress()
             acted = True
-        time.sleep(0.1)
+        time.sleep(1.2)  # under OpenWhisk's 60 invocations a minute, with the pipeline's
     raise AssertionError(f"job {job_id} did not end: {status}")
 
 
@@ -72,9 +76,9 @@ def assert_complete(status: dict, expected: set[str]) -> None:
     assert {m["photo"] for m in status["matches"]} == expected
 
 
-def test_a_compare_worker_killed_mid_job(crowd, small_batches, redis_client) -> None:
+def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> None:
     root, expected = crowd
-    with LocalFindMe(photo_root=root, compare_workers=2) as local:
+    with LocalFindMe(photo_root=root, compare_workers=2, **short_limits) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         pool = local.engine.pools["compare_images"]
@@ -87,14 +91,14 @@ def test_a_compare_worker_killed_mid_job(crowd, small_batches, redis_client) -> 
     assert_complete(status, expected)
 
 
-def test_every_event_delivered_twice(crowd, small_batches, redis_client) -> None:
+def test_every_event_delivered_twice(crowd, short_limits, redis_client) -> None:
     root, expected = crowd
     with LocalFindMe(photo_root=root, compare_workers=2, deliver_twice=True) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         status = follow(client, started["job_id"])
         names = [a.name for a in local.engine.activations.recent(1000)]
-    assert names.count("twitter_search") == 2 and names.count("compare_images") == 8
+    assert names.count("twitter_search") == 2 and names.count("compare_images") >= 2
     assert_complete(status, expected)
 
 
@@ -154,9 +158,9 @@ def restartable_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     server["process"].wait()
 
 
-def test_redis_restarted_mid_job(crowd, small_batches, restartable_redis) -> None:
+def test_redis_restarted_mid_job(crowd, short_limits, restartable_redis) -> None:
     root, expected = crowd
-    with LocalFindMe(photo_root=root, compare_workers=2) as local:
+    with LocalFindMe(photo_root=root, compare_workers=2, **short_limits) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         status = follow(client, started["job_id"], on_progress=restartable_redis)
@@ -172,7 +176,7 @@ def test_a_job_without_progress_is_failed_with_the_reason(
     job_id = new_job_id()
     store.create(job_id, {"source": "folder", "folder": "crowd", "threshold": "0.6"})
     store.update(job_id, state="comparing")
-    store.add_photos(job_id, ["00.jpg"])  # a photo whose event was lost
+    store.enqueue(job_id, [{"photo": "00.jpg"}])  # a photo whose activation was lost
     time.sleep(1.5)
     with LocalFindMe(photo_root=root, compare_workers=1) as local:
         client = OpenWhiskClient(local.api_host, local.auth)

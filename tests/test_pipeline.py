@@ -128,7 +128,7 @@ def test_status_of_an_unknown_job(
 def test_the_same_tweet_image_event_twice_counts_each_photo_once(
     local: LocalFindMe, redis_client: redis.Redis
 ) -> None:
-    """At-least-once delivery: a redelivered batch changes nothing."""
+    """At-least-once delivery: a repeated event changes nothing."""
     store = JobStore(redis_client, 3600)
     job_id = jobs.new_job_id()
     store.create(job_id, {"source": "folder", "folder": "event/talk", "threshold": "0.6"})
@@ -140,8 +140,9 @@ def test_the_same_tweet_image_event_twice_counts_each_photo_once(
     store.save_reference("test-reference", descriptor_to_hex(face.descriptor))
     store.update(job_id, reference_fingerprints=json.dumps(["test-reference"]), state="comparing")
     photos = ["obama2.jpg", "obama3-grey.png", "stage-rotated.jpg"]
-    assert store.add_photos(job_id, photos) == photos
-    event = {"job_id": job_id, "photos": [{"photo": p} for p in photos]}
+    assert store.enqueue(job_id, [{"photo": p} for p in photos]) == 3
+    assert store.enqueue(job_id, [{"photo": p} for p in photos]) == 0  # listed twice: once
+    event = {"job_id": job_id}
     url = f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image"
     auth = tuple(local.auth.split(":", 1))
     for _ in range(2):

@@ -23,7 +23,8 @@ from findme.store import job_store
 MAX_ATTEMPTS = 2  # a photo that ended two activations (a crash, a timeout) is failed
 STOPPED_TWICE = "the photo stopped its worker twice (crash or timeout)"
 # A compare activation stops taking photos this long before its deadline: a photo's
-# download (30 s at most) and detection must fit in what is left.
+# download (30 s at most) and detection must fit in what is left (a third of a
+# shorter time limit).
 STOP_BEFORE_DEADLINE_SECONDS = 40.0
 # How long an activation waits for photos while the listing is still going on.
 IDLE_WAIT_SECONDS = 5.0
@@ -75,7 +76,8 @@ def _drain(job_id: str, job: dict[str, str], store: JobStore, settings: Settings
     source = open_source(job, settings)
     counts = {outcome.value: 0 for outcome in Outcome}
     idle_since: float | None = None
-    while seconds_left(settings) > STOP_BEFORE_DEADLINE_SECONDS:
+    stop_at = min(STOP_BEFORE_DEADLINE_SECONDS, seconds_left(settings) / 3)
+    while seconds_left(settings) > stop_at:
         taken = store.take(job_id, _lease_until_ms(settings))
         if taken is None:
             fields = store.fields(job_id) or {}
