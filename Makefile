@@ -1,5 +1,5 @@
 # The two commands of the README. Both set everything up from scratch.
-.PHONY: setup demo test lint bench eval
+.PHONY: setup demo test lint bench eval scale
 
 setup:
 	./scripts/setup.sh
@@ -29,3 +29,7 @@ bench: setup
 eval: setup
 	.venv/bin/python benchmarks/labelled_set.py build/labelled-set
 	.venv/bin/findme eval build/labelled-set --references 1,3 --jitters 0,20,100
+
+# A 10,000-photo search under OpenWhisk's default limits; checks every count.
+scale: setup
+	env -u REDIS_URL .venv/bin/python benchmarks/scale.py

@@ -23,6 +23,7 @@ from findme.images import PhotoError, open_image, shrunk_jpeg
 from findme.jobs import FINAL_STATES, JobStore
 from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH
+from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
 from findme.sources.folder import FolderSource, inside_root
@@ -151,16 +152,52 @@ def _follow(client: OpenWhiskClient, job_id: str, quiet: bool) -> dict[str, Any]
         bar.close()
 
 
+def _limits(args: argparse.Namespace) -> Limits:
+    """OpenWhisk's namespace limits for the engine: the defaults, a cluster's own
+    values, or none at all (benchmarks that say so)."""
+    if args.no_limits:
+        return Limits.off()
+    return Limits(
+        fires_per_minute=args.fires_per_minute,
+        invocations_per_minute=args.invocations_per_minute,
+        concurrent_invocations=args.concurrent_invocations,
+    )
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    defaults = Limits()
+    group = parser.add_argument_group(
+        "OpenWhisk limits", "the engine enforces a default OpenWhisk's namespace limits"
+    )
+    group.add_argument(
+        "--fires-per-minute", type=int, default=defaults.fires_per_minute, metavar="N"
+    )
+    group.add_argument(
+        "--invocations-per-minute", type=int, default=defaults.invocations_per_minute, metavar="N"
+    )
+    group.add_argument(
+        "--concurrent-invocations", type=int, default=defaults.concurrent_invocations, metavar="N"
+    )
+    group.add_argument(
+        "--no-limits", action="store_true", help="turn the limits off (benchmarks only)"
+    )
+
+
 def command_search(args: argparse.Namespace) -> int:
     params = _search_params(args)
     with LocalFindMe(
-        photo_root=args.folder, compare_workers=args.workers, exit_after_stop=True
+        photo_root=args.folder,
+        compare_workers=args.workers,
+        exit_after_stop=True,
+        limits=_limits(args),
     ) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         started = _invoke(client, "register_search", params)
         if "job_id" not in started:
             raise UsageError(started.get("error") or "register_search did not answer")
         status = _follow(client, started["job_id"], quiet=args.json)
+        if args.engine_stats and local.engine:
+            print(json.dumps({"engine": local.engine.stats()}), file=sys.stderr)
     summary = _summary(status)
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -187,6 +224,7 @@ def command_serve(args: argparse.Namespace) -> int:
         auth=args.auth,
         compare_workers=args.workers,
         web_secret=args.web_secret,
+        limits=_limits(args),
     )
     with local:
         print(f"FindMe: OpenWhisk API on {local.api_host}", flush=True)
@@ -297,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--json", action="store_true", help="print one JSON document")
     search.add_argument("--workers", type=int, help="compare workers (default: one per core)")
+    search.add_argument(
+        "--engine-stats",
+        action="store_true",
+        help="print what OpenWhisk's limits did (fires, 429s, refused activations) to stderr",
+    )
+    _add_limit_flags(search)
     search.set_defaults(run=command_search)
 
     serve = commands.add_parser("serve", help="run the local OpenWhisk-compatible engine")
@@ -309,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--web-secret",
         help="require this X-Require-Whisk-Auth header on web actions (or FINDME_WEB_SECRET)",
     )
+    _add_limit_flags(serve)
     serve.set_defaults(run=command_serve)
 
     trip = commands.add_parser("report", help="the matches of a finished search, as a report")

@@ -27,8 +27,24 @@ function showError(message) {
   $("error").hidden = !message;
 }
 
+// OpenWhisk answers 429 past its per-minute limits, with no Retry-After: wait
+// for the next minute and ask again, never show it as a failure.
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function callAction(name, params, method = "POST") {
-  const url = new URL(`${apiBase}/${name}.json`);
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    const answer = await callActionOnce(name, params, method);
+    if (answer !== RATE_LIMITED) return answer;
+    await sleep(60000 - (Date.now() % 60000) + 500);
+  }
+  throw new Error("FindMe is busy right now. Please try again in a minute.");
+}
+
+const RATE_LIMITED = Symbol("rate limited");
+
+async function callActionOnce(name, params, method) {
+  // .http: OpenWhisk passes the action's status code and JSON body through.
+  const url = new URL(`${apiBase}/${name}.http`);
   const options = { method, headers: webSecret ? { "X-Require-Whisk-Auth": webSecret } : {} };
   if (method === "GET") {
     Object.entries(params).forEach(([k, v]) => url.searchParams.set(k, v));
@@ -42,6 +58,7 @@ async function callAction(name, params, method = "POST") {
   } catch (error) {
     throw new Error(`FindMe cannot be reached at ${apiBase} (${error.message}).`);
   }
+  if (response.status === 429) return RATE_LIMITED;
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
   return body;
@@ -57,6 +74,27 @@ async function loadFolders() {
     $("folder").replaceChildren(...options);
     $("folder-field").hidden = folders.length === 0;
   } catch (_) { /* not the local engine: no folders to offer */ }
+}
+
+// OpenWhisk takes at most 1 MB a request: a phone photo (3-8 MB) is shrunk in
+// the browser to 1600 px on its longest side, as JPEG, before it is sent.
+const UPLOAD_SIDE = 1600;
+
+async function shrunkForUpload(file) {
+  if (file.size <= 600 * 1024) return readAsBase64(file);
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch (error) {
+    return readAsBase64(file); // not a picture the browser can read: the server will say so
+  }
+  const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.round(bitmap.width * scale);
+  canvas.height = Math.round(bitmap.height * scale);
+  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.88));
+  return readAsBase64(blob);
 }
 
 function readAsBase64(file) {
@@ -176,6 +214,10 @@ function render(status, folder) {
   if (status.state === "failed") showError(`The search failed: ${status.error}.`);
 }
 
+// Polls after a second at first, slowing to every 5 s: each poll is an
+// invocation, and OpenWhisk allows a namespace 60 a minute, pipeline included.
+let pollDelay = 1000;
+
 async function poll(jobId, folder) {
   try {
     const status = await callAction("search_status", { job_id: jobId }, "GET");
@@ -184,10 +226,12 @@ async function poll(jobId, folder) {
       $("start").disabled = false;
       return;
     }
+    pollDelay = Math.min(pollDelay * 1.3, 5000);
   } catch (error) {
     showError(error.message);
+    pollDelay = Math.min(pollDelay * 2, 5000);
   }
-  pollTimer = setTimeout(() => poll(jobId, folder), 500);
+  pollTimer = setTimeout(() => poll(jobId, folder), pollDelay);
 }
 
 $("order").addEventListener("change", () => lastStatus && render(lastStatus, lastFolder));
@@ -215,7 +259,7 @@ $("search").addEventListener("submit", async (event) => {
       query: $("query").value.trim(),
       threshold: Number($("threshold").value),
     };
-    if (file) params.reference_image = await readAsBase64(file);
+    if (file) params.reference_image = await shrunkForUpload(file);
     else params.handle = handle;
     Object.assign(params, folder ? { source: "folder", folder } : { source: "twitter" });
     const { job_id: jobId } = await callAction("register_search", params);

@@ -271,14 +271,14 @@ def test_http_api_refuses(
 
 def test_web_actions_can_require_a_secret(redis_client: object, photo_root: Path) -> None:
     with LocalFindMe(photo_root=photo_root, compare_workers=1, web_secret="s3cret-header") as local:
-        url = f"{local.api_host}/api/v1/web/guest/findme/search_status.json?job_id={'0' * 32}"
+        url = f"{local.api_host}/api/v1/web/guest/findme/search_status.http?job_id={'0' * 32}"
         assert requests.get(url, timeout=10).status_code == 401
         assert (
             requests.get(url, headers={"X-Require-Whisk-Auth": "wrong"}, timeout=10).status_code
             == 401
         )
         ok = requests.get(url, headers={"X-Require-Whisk-Auth": "s3cret-header"}, timeout=10)
-        assert ok.status_code == 400 and "no job" in ok.json()["error"]
+        assert ok.status_code == 404 and "no job" in ok.json()["error"]
 
 
 # -- the CLI -----------------------------------------------------------------------------------

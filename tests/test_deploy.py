@@ -80,7 +80,8 @@ def run_action(
 ) -> tuple[dict, str]:
     """One activation in a fresh interpreter, as the runtime runs it: (result, logs)."""
     message = {
-        "value": {**params, "redis_url": os.environ["REDIS_URL"]},  # a package input
+        # Settings are package inputs: they arrive as parameters, never in the environment.
+        "value": {**params, "redis_url": os.environ["REDIS_URL"], "photo_root": str(photo_root)},
         "api_host": api_host,
         "api_key": API_KEY if with_key else "",
         "namespace": "guest",
@@ -88,11 +89,7 @@ def run_action(
         "activation_id": "b" * 32,
         "deadline": "9999999999999",
     }
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "FINDME_PHOTO_ROOT": str(photo_root),
-    }
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
     read, write = os.pipe()
     process = subprocess.Popen(
         [sys.executable, str(LAUNCHER), str(ROOT / "actions" / f"{name}.py")],
@@ -125,16 +122,14 @@ def test_every_action_runs_under_the_runtime_convention(
     assert endpoint.fires == [("search_request", {"job_id": job_id})]
 
     result, logs = run_action("twitter_search", {"job_id": job_id}, photo_root, endpoint.url)
-    assert result == {"job_id": job_id, "state": "comparing", "batches": 1}
-    trigger, batch = endpoint.fires[1]
-    assert trigger == "tweet_image"
-    assert sorted(p["photo"] for p in batch["photos"]) == [
-        "obama2.jpg",
-        "obama3-grey.png",
-        "stage-rotated.jpg",
-    ]
+    assert result == {"job_id": job_id, "state": "comparing"}
+    # Two compare activations woken for the queue (compare_activations' default).
+    wakes = endpoint.fires[1:]
+    assert [trigger for trigger, _ in wakes] == ["tweet_image", "tweet_image"]
+    assert all(set(event) == {"job_id", "drainer"} for _, event in wakes)
 
-    result, logs = run_action("compare_images", batch, photo_root, endpoint.url, with_key=False)
+    event = wakes[0][1]
+    result, logs = run_action("compare_images", event, photo_root, endpoint.url, with_key=False)
     assert result == {"job_id": job_id, "match": 3, "no_match": 0, "failed": 0}, logs
 
     status, logs = run_action("search_status", {"job_id": job_id}, photo_root, endpoint.url)
@@ -170,9 +165,16 @@ ACTIONS = PACKAGE["actions"]
 
 
 def test_rules_join_existing_triggers_and_actions() -> None:
-    assert set(PACKAGE["triggers"]) == {"search_request", "tweet_image"}
+    assert set(PACKAGE["triggers"]) == {"search_request", "tweet_image", "sweep_tick"}
     rules = {spec["trigger"]: spec["action"] for spec in PACKAGE["rules"].values()}
-    assert rules == {"search_request": "twitter_search", "tweet_image": "compare_images"}
+    assert rules == {
+        "search_request": "twitter_search",
+        "tweet_image": "compare_images",
+        "sweep_tick": "sweep",
+    }
+    # Nothing redelivers on OpenWhisk: the sweep runs on the alarms feed, every minute.
+    tick = PACKAGE["triggers"]["sweep_tick"]
+    assert tick["feed"] == "/whisk.system/alarms/interval" and tick["inputs"]["minutes"] == 1
     assert set(ACTIONS) == {
         "register_search",
         "twitter_search",
@@ -180,6 +182,7 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "search_status",
         "delete_search",
         "review_match",
+        "sweep",
     }
 
 
@@ -191,7 +194,7 @@ def test_web_actions_are_the_ones_people_call() -> None:
 def _fires_triggers(action: str) -> bool:
     stage = (ROOT / "actions" / f"{action}.py").read_text().split("from findme.stages import ")[1]
     source = (ROOT / "findme" / "stages" / f"{stage.split()[0]}.py").read_text()
-    return "fire_trigger(" in source
+    return any(call in source for call in ("fire_trigger(", "paced_fire(", "wake_compare("))
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))

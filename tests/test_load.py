@@ -74,6 +74,14 @@ def test_twenty_searches_at_once(tmp_path: Path, redis_client: object) -> None:
             str(tmp_path / "photos"),
             "--port",
             str(port),
+            # A cluster configured for twenty people at once (OpenWhisk's defaults
+            # are 60 invocations a minute and 30 in flight for the whole namespace).
+            "--invocations-per-minute",
+            "2000",
+            "--fires-per-minute",
+            "600",
+            "--concurrent-invocations",
+            "200",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -89,14 +97,14 @@ def test_twenty_searches_at_once(tmp_path: Path, redis_client: object) -> None:
 
         def search(_: int) -> dict:
             answer = requests.post(
-                f"{web}/register_search.json",
+                f"{web}/register_search.http",
                 timeout=60,
                 json={"folder": "event", "reference_image": reference},
             )
             job_id = answer.json()["job_id"]
             while True:
                 status = requests.get(
-                    f"{web}/search_status.json", params={"job_id": job_id}, timeout=60
+                    f"{web}/search_status.http", params={"job_id": job_id}, timeout=60
                 ).json()
                 if status["state"] in ("done", "failed"):
                     return status

@@ -48,10 +48,15 @@ def replaying(tmp_path: Path) -> Iterator[callable]:
     replay._active = None
 
 
+def _listed(source: XSource) -> list[dict]:
+    """Every photo entry of a source's pages, as the search stage reads them."""
+    return [entry for page, _ in source.pages(None) for entry in page]
+
+
 def test_pages_photos_only_post_urls_and_authors(settings: Settings, replaying, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     mock = replaying(x_api.pycon_interactions())
-    photos = list(XSource(settings, "#pycon").photos())
+    photos = list(_listed(XSource(settings, "#pycon")))
     assert photos == [
         {
             "photo": MEDIA.format("OBAMA2"),
@@ -93,36 +98,36 @@ def test_pages_photos_only_post_urls_and_authors(settings: Settings, replaying, 
 
 def test_max_posts_caps_the_search(settings: Settings, replaying) -> None:
     replaying(x_api.pycon_interactions())
-    photos = list(XSource(settings, "#pycon", max_posts=2).photos())
+    photos = list(_listed(XSource(settings, "#pycon", max_posts=2)))
     assert [p["post_url"] for p in photos] == ["https://x.com/alice/status/101"] * 2
 
 
 def test_a_401_is_about_the_token(settings: Settings, replaying) -> None:
     replaying([x_api.error(x_api.SEARCH, 401)])
     with pytest.raises(XUnavailable, match="X refused the bearer token \\(HTTP 401\\)") as caught:
-        list(XSource(settings, "#pycon").photos())
+        list(_listed(XSource(settings, "#pycon")))
     assert x_api.TOKEN not in str(caught.value)
 
 
 def test_rate_limit_hit_again_and_again_fails_with_a_message(settings: Settings, replaying) -> None:
     replaying([x_api.error(x_api.SEARCH, 429, **{"x-rate-limit-reset": "1700000000"})])
     with pytest.raises(XUnavailable, match="X rate limit reached 3 times"):
-        list(XSource(settings, "#pycon").photos())
+        list(_listed(XSource(settings, "#pycon")))
 
 
 def test_server_errors_are_retried(settings: Settings, replaying) -> None:
     interactions = x_api.pycon_interactions()
     replaying([interactions[0], x_api.error(x_api.SEARCH, 503), *interactions[2:]])
-    assert len(list(XSource(settings, "#pycon").photos())) == 5
+    assert len(list(_listed(XSource(settings, "#pycon")))) == 5
 
 
 def test_an_error_after_some_pages_keeps_what_was_found(settings: Settings, replaying) -> None:
     interactions = x_api.pycon_interactions()
     replaying([interactions[2], x_api.error(x_api.SEARCH, 403)])
     found = []
-    with pytest.raises(SearchCutShort, match="cut short after 1 pages: X refused the bearer token"):
-        for photo in XSource(settings, "#pycon").photos():
-            found.append(photo)
+    with pytest.raises(SearchCutShort, match="cut short after 3 posts: X refused the bearer token"):
+        for page, _ in XSource(settings, "#pycon").pages(None):
+            found += page
     assert len(found) == 3
 
 
@@ -140,7 +145,7 @@ def test_an_unknown_handle(settings: Settings, replaying) -> None:
 
 def test_no_token_is_a_clear_error() -> None:
     with pytest.raises(XUnavailable, match="no X bearer token"):
-        list(XSource(Settings.load({}, env={}), "#pycon").photos())
+        list(_listed(XSource(Settings.load({}, env={}), "#pycon")))
 
 
 def test_photo_size_variant() -> None:

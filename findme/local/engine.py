@@ -73,6 +73,7 @@ class Engine:
             config.limits.invocations_per_minute, config.limits.enforced
         )
         self.refused_activations = 0
+        self.started: dict[str, int] = {}  # activations started per action
         self.package_inputs = {**manifest.inputs, **config.package_inputs}
 
     # -- life cycle -----------------------------------------------------------
@@ -167,6 +168,7 @@ class Engine:
         merged = {**self.bound_parameters(action), **params}
         with self._idle:
             self._inflight += 1
+            self.started[action.name] = self.started.get(action.name, 0) + 1
         self.pools[action.name].submit(Task(activation, merged, env))
         return activation
 
@@ -183,6 +185,17 @@ class Engine:
         with self._idle:
             self._inflight -= 1
             self._idle.notify_all()
+
+    def stats(self) -> dict[str, Any]:
+        """What the platform's limits did, for benchmarks (`make scale`)."""
+        return {
+            "fires": self.fires.total,
+            "fires_refused_429": self.fires.refused,
+            "invocations": self.invocations.total,
+            "invocations_refused_429": self.invocations.refused,
+            "rule_activations_refused": self.refused_activations,
+            "activations": dict(self.started),
+        }
 
     def wait_idle(self, timeout: float) -> bool:
         """Waits until no activation is running or queued (tests and the CLI use it)."""

@@ -64,6 +64,7 @@ class MinuteCounter:
         self._count = 0
         self._lock = threading.Lock()
         self.refused = 0
+        self.total = 0
 
     def attempt(self) -> None:
         """Counts one attempt; raises Throttled when it is over the minute's limit."""
@@ -72,6 +73,7 @@ class MinuteCounter:
             if minute != self._minute:
                 self._minute, self._count = minute, 0
             self._count += 1  # a refused attempt counts too
+            self.total += 1
             if self.enforced and self._count > self.allowed:
                 self.refused += 1
                 raise Throttled(too_many_requests(self._count, self.allowed))
