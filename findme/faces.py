@@ -20,7 +20,7 @@ import dlib
 import numpy as np
 from PIL import Image
 
-from findme import mtcnn
+from findme import encoder, mtcnn
 from findme.images import Pixels
 from findme.settings import DEFAULT_MIN_FACE_PX, Settings
 
@@ -93,8 +93,9 @@ class _Models:
         self.landmarks = dlib.shape_predictor(
             str(directory / "shape_predictor_5_face_landmarks.dat")
         )
-        self.encoder = dlib.face_recognition_model_v1(
-            str(directory / "dlib_face_recognition_resnet_model_v1.dat")
+        # dlib's face encoder, run by ONNX Runtime (findme.encoder).
+        self.encoder = encoder.Encoder(
+            directory / "dlib_face_recognition_resnet_model_v1.dat", cache_dir
         )
 
 
@@ -241,10 +242,10 @@ def find_faces(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[F
     if not rects:
         return []
     # Landmarks and descriptors come from the full-colour working image.
-    shapes = dlib.full_object_detections([m.landmarks(pixels.rgb, r) for r in rects])
-    descriptors = m.encoder.compute_face_descriptor(pixels.rgb, shapes)
+    shapes = [m.landmarks(pixels.rgb, r) for r in rects]
+    descriptors = m.encoder.encode(pixels.rgb, shapes)
     return [
-        Face(box=_box(rect, pixels), descriptor=np.asarray(d, dtype=np.float32))
+        Face(box=_box(rect, pixels), descriptor=d)
         for rect, d in zip(rects, descriptors, strict=True)
     ]
 
@@ -264,8 +265,8 @@ def reference_face(
         return None
     rect = max(rects, key=lambda r: r.area())
     shape = m.landmarks(pixels.rgb, rect)
-    descriptor = m.encoder.compute_face_descriptor(pixels.rgb, shape, max(jitters, 0))
-    return Face(box=_box(rect, pixels), descriptor=np.asarray(descriptor, dtype=np.float32))
+    descriptor = m.encoder.encode(pixels.rgb, [shape], jitters)[0]
+    return Face(box=_box(rect, pixels), descriptor=descriptor)
 
 
 def distances(faces: list[Face], references: np.ndarray) -> np.ndarray:

@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # Creates .venv and installs FindMe with its test tools. Safe to run again.
 #
-# dlib comes from scripts/build-dlib.sh (built once against OpenBLAS, then cached);
-# FINDME_DLIB=prebuilt, or a machine that cannot build it, takes the slower dlib-bin wheel.
+#   scripts/setup.sh [--runtime-only]
+#
+# Everything comes as wheels, dlib too (dlib-bin): nothing is compiled.
+# --runtime-only leaves out the test tools (pytest, ruff, Playwright...): what
+# `make demo` needs, a quarter less to download and install. Then the models are
+# loaded once, which writes dlib's face encoder as ONNX and its face detector in
+# fast-loading form into the cache (FINDME_CACHE_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+TARGET='.[dev]'
+[ "${1:-}" = --runtime-only ] && TARGET='.'
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
+elif .venv/bin/python -m pip show dlib >/dev/null 2>&1; then
+  # A dlib compiled by an earlier version of this script shares dlib-bin's
+  # files: both go, and dlib-bin comes back with FindMe's requirements.
+  .venv/bin/python -m pip uninstall --quiet --yes dlib dlib-bin
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-if [ "${FINDME_DLIB:-built}" != prebuilt ] && wheel=$(scripts/build-dlib.sh .venv/bin/python); then
-  .venv/bin/python -m pip uninstall --quiet --yes dlib-bin 2>/dev/null || true
-  .venv/bin/python -m pip install --quiet --no-deps "$wheel"
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
-else
-  echo "setup: using the prebuilt dlib-bin wheel: encoding faces is about 5x slower" >&2
-  .venv/bin/python -m pip uninstall --quiet --yes dlib 2>/dev/null || true
-  .venv/bin/python -m pip install --quiet -e '.[dev,prebuilt-dlib]'
-fi
-.venv/bin/python -c "import dlib" || { echo "setup: dlib does not import" >&2; exit 1; }
+# Any pip from 2023 on reads today's wheel tags; an older one is upgraded.
+.venv/bin/python -m pip install --quiet 'pip>=23'
+.venv/bin/python -m pip install --quiet -e "$TARGET"
+.venv/bin/python -c "import findme.faces as f; f.models()" \
+  || { echo "setup: FindMe's models do not load" >&2; exit 1; }
