@@ -226,7 +226,7 @@ def command_delete(args: argparse.Namespace) -> int:
     with _job_store() as store:
         if not store.delete(args.job_id):
             raise UsageError(f"no job {args.job_id} (unknown or expired)")
-    print(f"deleted job {args.job_id}, its matches and its reference descriptor")
+    print(f"deleted job {args.job_id}, its matches and its reference descriptors")
     return 0
 
 

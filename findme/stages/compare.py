@@ -69,7 +69,7 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
         raise NotFound(f"no job {job_id}")
     if job.get("state") in FINAL_STATES:
         return {"job_id": job_id, "skipped": f"the job is {job['state']}"}
-    references = load_references(job, store)
+    references = load_references(job_id, job, store)
     if references is None:
         store.fail(job_id, "the reference descriptor has expired")
         return {"job_id": job_id, "skipped": "no reference descriptor"}

@@ -1,4 +1,9 @@
-"""delete_search: removes a job, its matches and its reference descriptor (biometric data)."""
+"""delete_search: removes a job, its matches and its reference descriptors (biometric data).
+
+Only the job's own data goes: shared data another job may need (the face cache,
+a reference descriptor another job took) stays until it expires or its last
+job is deleted.
+"""
 
 from __future__ import annotations
 
