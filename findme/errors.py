@@ -25,6 +25,10 @@ class NotFound(ActionError):
     status_code = 404
 
 
+class MethodNotAllowed(ActionError):
+    status_code = 405
+
+
 class Unavailable(ActionError):
     status_code = 503
 

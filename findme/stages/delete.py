@@ -17,6 +17,7 @@ from findme.store import job_store
 
 def delete_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
+    params.require_post(args, "delete_search")
     job_id = params.job_id(args)
     if not job_store(settings).delete(job_id):
         raise NotFound(f"no job {job_id} (unknown or expired)")

@@ -76,6 +76,7 @@ def rerank(job_id: str, store: JobStore, settings: Settings) -> dict[str, int]:
 
 def review(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
+    params.require_post(args, "review_match")
     job_id = params.job_id(args)
     photo = params.required_str(args, "photo", 2048)
     verdict = params.required_str(args, "verdict", 16)
