@@ -161,6 +161,8 @@ def command_serve(args: argparse.Namespace) -> int:
         auth=args.auth,
         compare_workers=args.workers,
         web_secret=args.web_secret,
+        cors_origins=tuple(args.cors_origin or ()),
+        allowed_hosts=tuple(args.allow_host or ()),
     )
     with local:
         print(f"FindMe: OpenWhisk API on {local.api_host}", flush=True)
@@ -282,6 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--web-secret",
         help="require this X-Require-Whisk-Auth header on web actions (or FINDME_WEB_SECRET)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="let pages of this origin (https://host[:port]) call the server from a browser; "
+        "repeat for more (or FINDME_CORS_ORIGINS=a,b); default: only the server's own page",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="answer requests naming the server by this host name too (besides the --host, "
+        "localhost, 127.0.0.1, [::1]); repeat for more (or FINDME_ALLOWED_HOSTS=a,b)",
     )
     serve.set_defaults(run=command_serve)
 

@@ -36,6 +36,11 @@ def _int(value: Any, default: int) -> int:
         return default
 
 
+def _names(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str | None
@@ -57,6 +62,9 @@ class Settings:
     api_verify_tls: bool
     namespace: str
     cache_dir: Path
+    # `findme serve`: origins whose pages may call it, host names it answers for.
+    cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def load(
@@ -110,4 +118,6 @@ class Settings:
             # Files derived from dlib's models that load faster than their sources
             # (the runtime image bakes them in at build time).
             cache_dir=Path(env.get("FINDME_CACHE_DIR") or platformdirs.user_cache_dir("findme")),
+            cors_origins=_names(env.get("FINDME_CORS_ORIGINS")),
+            allowed_hosts=_names(env.get("FINDME_ALLOWED_HOSTS")),
         )

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from findme.local.access import Access
 from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH, Engine, EngineConfig
 from findme.local.manifest import load_manifest
@@ -25,11 +26,18 @@ class LocalFindMe:
         web_secret: str | None = None,
         deliver_twice: bool = False,
         exit_after_stop: bool = False,
+        cors_origins: tuple[str, ...] = (),
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         # A command that exits right after stop() leaves the HTTP server to end with
         # the process: uvicorn's graceful shutdown alone takes 0.2 s.
         self.exit_after_stop = exit_after_stop
         self.web_secret = web_secret or Settings.load().web_secret
+        # Browsers: which other origins may call, which host names reach it.
+        settings = Settings.load()
+        self.access = Access.of(
+            host, (*allowed_hosts, *settings.allowed_hosts), (*cors_origins, *settings.cors_origins)
+        )
         self.deliver_twice = deliver_twice
         self.photo_root = photo_root.resolve() if photo_root else None
         self.host, self.port, self.auth = host, port, auth
@@ -63,7 +71,7 @@ class LocalFindMe:
         self.engine = Engine(manifest, config)
         # Workers warm up while the first requests queue: only the HTTP server must be up.
         self.engine.start(wait=False)
-        self._server = HttpServer(build_app(self.engine), sock)
+        self._server = HttpServer(build_app(self.engine, self.access), sock)
         self._server.start()
         return self
 

@@ -11,15 +11,18 @@ import socket
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from findme.local.access import CORS_HEADERS, Access, AccessGuard
 from findme.local.engine import BLOCKING_WAIT_SECONDS, Engine, UnknownEntity
 from findme.local.photo_routes import photo_routes
 
@@ -55,13 +58,10 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH",
-    "Access-Control-Allow-Headers": (
-        "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Require-Whisk-Auth"
-    ),
-}
+# No Access-Control-Allow-Origin here: AccessGuard names an origin the operator
+# allowed, and only that one (OpenWhisk's `*` would let any web page search the photos).
+CORS = CORS_HEADERS
+MAX_FORM_FIELDS = 100
 
 
 async def _web_params(request: Request) -> dict[str, Any] | None:
@@ -69,7 +69,10 @@ async def _web_params(request: Request) -> dict[str, Any] | None:
     params: dict[str, Any] = dict(request.query_params)
     kind = request.headers.get("content-type", "").split(";")[0].strip()
     if kind == "application/x-www-form-urlencoded":
-        params.update(dict(await request.form()))
+        form = _form_body(await request.body())
+        if form is None:
+            return None
+        params.update(form)
     elif request.method not in ("GET", "HEAD"):
         body = await _json_body(request)
         if body is None:
@@ -79,6 +82,14 @@ async def _web_params(request: Request) -> dict[str, Any] | None:
     params["__ow_headers"] = {k.lower(): v for k, v in request.headers.items()}
     params["__ow_path"] = ""
     return params
+
+
+def _form_body(raw: bytes) -> dict[str, str] | None:
+    """A urlencoded form body (the standard library parses it: no multipart package)."""
+    try:
+        return dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def _http_projection(result: dict[str, Any]) -> Response:
@@ -91,7 +102,7 @@ def _http_projection(result: dict[str, Any]) -> Response:
     return Response(str(body), status_code=status, headers=headers)
 
 
-def build_app(engine: Engine) -> Starlette:
+def build_app(engine: Engine, access: Access | None = None) -> Starlette:
     photo_root = Path(engine.config.photo_root) if engine.config.photo_root else None
     namespace = engine.config.namespace
 
@@ -206,10 +217,11 @@ def build_app(engine: Engine) -> Starlette:
         Route("/api/v1/namespaces/{ns}/activations/{id}", get_activation, methods=["GET"]),
         Route("/api/v1/namespaces/{ns}/activations", list_activations, methods=["GET"]),
     ]
-    routes += photo_routes(photo_root)
+    routes += photo_routes(photo_root, engine.config.web_secret)
     if STATIC_DIR.is_dir():
         routes.append(Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="page"))
-    return Starlette(routes=routes)
+    access_guard = Middleware(AccessGuard, access=access or Access())
+    return Starlette(routes=routes, middleware=[access_guard])
 
 
 def bind(host: str, port: int) -> socket.socket:
