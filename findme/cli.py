@@ -225,6 +225,8 @@ def command_serve(args: argparse.Namespace) -> int:
         compare_workers=args.workers,
         web_secret=args.web_secret,
         limits=_limits(args),
+        cors_origins=tuple(args.cors_origin or ()),
+        allowed_hosts=tuple(args.allow_host or ()),
     )
     with local:
         print(f"FindMe: OpenWhisk API on {local.api_host}", flush=True)
@@ -290,7 +292,7 @@ def command_delete(args: argparse.Namespace) -> int:
     with _job_store() as store:
         if not store.delete(args.job_id):
             raise UsageError(f"no job {args.job_id} (unknown or expired)")
-    print(f"deleted job {args.job_id}, its matches and its reference descriptor")
+    print(f"deleted job {args.job_id}, its matches and its reference descriptors")
     return 0
 
 
@@ -354,6 +356,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="require this X-Require-Whisk-Auth header on web actions (or FINDME_WEB_SECRET)",
     )
     _add_limit_flags(serve)
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="let pages of this origin (https://host[:port]) call the server from a browser; "
+        "repeat for more (or FINDME_CORS_ORIGINS=a,b); default: only the server's own page",
+    )
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="answer requests naming the server by this host name too (besides the --host, "
+        "localhost, 127.0.0.1, [::1]); repeat for more (or FINDME_ALLOWED_HOSTS=a,b)",
+    )
     serve.set_defaults(run=command_serve)
 
     trip = commands.add_parser("report", help="the matches of a finished search, as a report")

@@ -112,8 +112,19 @@ def fires_key(minute: int) -> str:
     return f"{PREFIX}:fires:{minute}"
 
 
+def job_references_key(job_id: str) -> str:
+    """Fingerprint -> hex descriptor: the job's own copy of its reference faces."""
+    return f"{PREFIX}:job:{job_id}:references"
+
+
 def reference_key(fingerprint: str) -> str:
+    """The shared reference cache: one descriptor per photo content, for every search."""
     return f"{PREFIX}:ref:{fingerprint}"
+
+
+def reference_users_key(fingerprint: str) -> str:
+    """The jobs that took a shared reference descriptor (to know when none needs it)."""
+    return f"{PREFIX}:ref:{fingerprint}:jobs"
 
 
 def photo_faces_key(digest: str, detection: str) -> str:
@@ -137,6 +148,7 @@ def job_keys(job_id: str) -> list[str]:
         lease_due_key(job_id),
         drainers_key(job_id),
         search_lease_key(job_id),
+        job_references_key(job_id),
     ]
 
 
@@ -208,6 +220,14 @@ if fresh > 0 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end
 return fresh
 """
 
+# KEYS: job, drainers; ARGV: token, until (ms), ttl
+_ADD_DRAINER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
 # Takes the next queued photo under a lease, counting the attempt; a photo
 # recorded meanwhile (a duplicate) is skipped.
 # KEYS: job, queue, leases, lease_due, attempts, done; ARGV: lease until (ms), ttl
@@ -267,6 +287,83 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
+# The writes below re-create a per-job key when it is missing, so each first
+# checks, in the same script, that the job still exists: a late activation of a
+# deleted job brings nothing back.
+
+# KEYS: job, hash; ARGV: field, value, ttl
+_HSET_IF_JOB = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+# Only a photo registered for the job is kept (a fired event can name any photo).
+# KEYS: job, photos, seen; ARGV: photo, document, ttl
+_REMEMBER_IF_REGISTERED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return 1
+"""
+
+# KEYS: job, hash; ARGV: field, ttl. Returns the new count, 0 for a gone job.
+_HINCR_IF_JOB = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local count = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return count
+"""
+
+# KEYS: job, set; ARGV: ttl, member... Returns 1 per member new to the set.
+_SADD_IF_JOB = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+local added = {}
+for i = 2, #ARGV do added[#added + 1] = redis.call('SADD', KEYS[2], ARGV[i]) end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return added
+"""
+
+# KEYS: job; ARGV: field, value. HSETNX on a gone job would create a bare hash.
+_HSETNX_IF_JOB = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+# Keeps the job's copy of a reference descriptor and notes the job among the
+# users of the shared one. KEYS: job, job references, users; ARGV: fingerprint, hex, ttl
+_KEEP_REFERENCE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if KEYS[3] ~= '' then
+  redis.call('SADD', KEYS[3], KEYS[1])
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
+return 1
+"""
+
+# Deletes a job's own keys; a shared reference descriptor goes too once no
+# other existing job took it (a job that expired no longer counts).
+# KEYS: job keys..., then for each shared reference its key and its users key;
+# ARGV: how many job keys
+_DELETE_JOB = """
+local job_keys = tonumber(ARGV[1])
+local existed = redis.call('EXISTS', KEYS[1])
+for i = 1, job_keys do redis.call('DEL', KEYS[i]) end
+for i = job_keys + 1, #KEYS, 2 do
+  local users = KEYS[i + 1]
+  redis.call('SREM', users, KEYS[1])
+  for _, other in ipairs(redis.call('SMEMBERS', users)) do
+    if redis.call('EXISTS', other) == 0 then redis.call('SREM', users, other) end
+  end
+  if redis.call('SCARD', users) == 0 then redis.call('DEL', KEYS[i], users) end
+end
+return existed
+"""
+
 
 @dataclass(frozen=True)
 class JobStatus:
@@ -295,8 +392,16 @@ class JobStore:
         self._update = client.register_script(_UPDATE_IF_EXISTS)
         self._complete = client.register_script(_COMPLETE)
         self._enqueue = client.register_script(_ENQUEUE)
+        self._add_drainer = client.register_script(_ADD_DRAINER)
         self._take = client.register_script(_TAKE)
         self._requeue = client.register_script(_REQUEUE_EXPIRED)
+        self._hset_if_job = client.register_script(_HSET_IF_JOB)
+        self._remember = client.register_script(_REMEMBER_IF_REGISTERED)
+        self._hincr_if_job = client.register_script(_HINCR_IF_JOB)
+        self._sadd_if_job = client.register_script(_SADD_IF_JOB)
+        self._hsetnx_if_job = client.register_script(_HSETNX_IF_JOB)
+        self._keep_reference = client.register_script(_KEEP_REFERENCE)
+        self._delete = client.register_script(_DELETE_JOB)
 
     # -- jobs ---------------------------------------------------------------
     def create(
@@ -393,10 +498,10 @@ class JobStore:
 
     # -- compare activations (drainers) -------------------------------------------
     def add_drainer(self, job_id: str, token: str, until_ms: int) -> None:
-        with self.redis.pipeline() as pipe:
-            pipe.zadd(drainers_key(job_id), {token: until_ms})
-            pipe.expire(drainers_key(job_id), self.ttl)
-            pipe.execute()
+        """Holds a compare activation's token (never for a job deleted meanwhile)."""
+        self._add_drainer(
+            keys=[job_key(job_id), drainers_key(job_id)], args=[token, until_ms, self.ttl]
+        )
 
     def remove_drainer(self, job_id: str, token: str) -> None:
         self.redis.zrem(drainers_key(job_id), token)
@@ -440,20 +545,24 @@ class JobStore:
         return {int(_text(k)): v for k, v in uploads.items()}
 
     def delete(self, job_id: str) -> bool:
-        """Removes a job, its matches and its reference descriptor; False if unknown."""
+        """Removes a job's own keys (its matches, photos, uploaded photo, its copy of
+        its reference descriptors); False if unknown. Shared data another job may
+        need stays: the face cache, and a reference descriptor another job took."""
         fingerprints = self.redis.hget(job_key(job_id), "reference_fingerprints")
         keys = job_keys(job_id)
-        keys += [reference_key(f) for f in json.loads(_text(fingerprints or b"[]"))]
+        for fingerprint in json.loads(_text(fingerprints or b"[]")):
+            if fingerprint.startswith("confirmed:"):
+                keys.append(reference_key(fingerprint))  # older jobs kept their own here
+            else:
+                keys += [reference_key(fingerprint), reference_users_key(fingerprint)]
         self.redis.srem(active_jobs_key(), job_id)
-        return bool(self.redis.delete(*keys)) and self.redis.exists(job_key(job_id)) == 0
+        return bool(self._delete(keys=keys, args=[len(job_keys(job_id))]))
 
     def start_attempt(self, job_id: str, photo: str) -> int:
-        """Counts attempts at a photo, so one that kills its worker is not tried forever."""
-        with self.redis.pipeline() as pipe:
-            pipe.hincrby(attempts_key(job_id), photo, 1)
-            pipe.expire(attempts_key(job_id), self.ttl)
-            count, _ = pipe.execute()
-        return int(count)
+        """Counts attempts at a photo, so one that kills its worker is not tried forever;
+        0 once the job is gone."""
+        keys = [job_key(job_id), attempts_key(job_id)]
+        return int(self._hincr_if_job(keys=keys, args=[photo, self.ttl]))
 
     def stalled_since(self, job_id: str, stall_seconds: int) -> float | None:
         """When a running job last made progress, if longer ago than stall_seconds."""
@@ -471,12 +580,25 @@ class JobStore:
     def save_reference(self, fingerprint: str, descriptor_hex: str) -> None:
         self.redis.set(reference_key(fingerprint), descriptor_hex, ex=self.ttl)
 
+    def keep_reference(
+        self, job_id: str, fingerprint: str, descriptor_hex: str, shared: bool = True
+    ) -> bool:
+        """The job's own copy of a reference descriptor, so deleting another job that
+        used the same photo cannot take it away; False when the job is gone."""
+        users = reference_users_key(fingerprint) if shared else ""
+        keys = [job_key(job_id), job_references_key(job_id), users]
+        return bool(self._keep_reference(keys=keys, args=[fingerprint, descriptor_hex, self.ttl]))
+
+    def job_references(self, job_id: str) -> dict[str, str]:
+        copies = self.redis.hgetall(job_references_key(job_id))
+        return {_text(k): _text(v) for k, v in copies.items()}
+
     # -- review -----------------------------------------------------------------
-    def remember_photo(self, job_id: str, photo: str, document: str) -> None:
-        with self.redis.pipeline() as pipe:
-            pipe.hset(seen_key(job_id), photo, document)
-            pipe.expire(seen_key(job_id), self.ttl)
-            pipe.execute()
+    def remember_photo(self, job_id: str, photo: str, document: str) -> bool:
+        """Keeps what re-ranking needs of an examined photo of the job; a photo not
+        registered for the job (a stray or forged event) is kept nowhere."""
+        keys = [job_key(job_id), photos_key(job_id), seen_key(job_id)]
+        return bool(self._remember(keys=keys, args=[photo, document, self.ttl]))
 
     def seen_photos(self, job_id: str) -> dict[str, dict[str, Any]]:
         seen = self.redis.hgetall(seen_key(job_id))
@@ -486,19 +608,17 @@ class JobStore:
         value = self.redis.hget(matches_key(job_id), photo)
         return json.loads(value) if value is not None else None
 
-    def set_match(self, job_id: str, photo: str, record: dict[str, Any]) -> None:
-        self.redis.hset(matches_key(job_id), photo, json.dumps(record))
+    def set_match(self, job_id: str, photo: str, record: dict[str, Any]) -> bool:
+        keys = [job_key(job_id), matches_key(job_id)]
+        return bool(self._hset_if_job(keys=keys, args=[photo, json.dumps(record), self.ttl]))
 
     def drop_match(self, job_id: str, photo: str) -> None:
         self.redis.hdel(matches_key(job_id), photo)
 
     def reject(self, job_id: str, photo: str) -> None:
         """A match the person says is not them: gone now and after any re-ranking."""
-        with self.redis.pipeline() as pipe:
-            pipe.hdel(matches_key(job_id), photo)
-            pipe.sadd(rejected_key(job_id), photo)
-            pipe.expire(rejected_key(job_id), self.ttl)
-            pipe.execute()
+        self.redis.hdel(matches_key(job_id), photo)
+        self._sadd_if_job(keys=[job_key(job_id), rejected_key(job_id)], args=[self.ttl, photo])
 
     def rejected(self, job_id: str) -> set[str]:
         return {_text(p) for p in self.redis.smembers(rejected_key(job_id))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from findme.errors import BadRequest
+from findme.errors import BadRequest, MethodNotAllowed
 
 JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -20,6 +20,10 @@ def optional_str(args: dict[str, Any], name: str, max_length: int = 1024) -> str
         raise BadRequest(f"{name} is too long (at most {max_length} characters)")
     if "\x00" in value:
         raise BadRequest(f"{name} must not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate from JSON's \ud800: no file or key takes it
+        raise BadRequest(f"{name} is not valid text (a lone surrogate character)") from None
     return value
 
 
@@ -45,6 +49,17 @@ def number_in_range(
     if not low <= number <= high:  # also refuses NaN
         raise BadRequest(f"{name} must be between {low} and {high}")
     return number
+
+
+def require_post(args: dict[str, Any], action: str) -> None:
+    """Actions that change data answer only POST when called as web actions, so a link,
+    an image tag or a prefetch (GET, HEAD) cannot start, change or delete a search.
+    A direct invocation (the REST API, a trigger) has no __ow_method."""
+    method = args.get("__ow_method")
+    if method is not None and str(method).lower() != "post":
+        raise MethodNotAllowed(
+            f"{action} changes data: send it as a POST request, not {str(method).upper()}"
+        )
 
 
 def job_id(args: dict[str, Any]) -> str:

@@ -103,6 +103,9 @@ def reference_descriptors(
         except images.PhotoError as error:
             found.notes.append(f"{label}: {error}")
             continue
+        # The job's own copy: another person deleting their search with the same
+        # photo removes nothing this job needs.
+        store.keep_reference(job_id, fingerprint, descriptor_to_hex(descriptor))
         found.fingerprints.append(fingerprint)
         found.descriptors.append(descriptor)
     if not found.descriptors:
@@ -113,11 +116,13 @@ def reference_descriptors(
     return found
 
 
-def load_references(job: dict[str, str], store: JobStore) -> np.ndarray | None:
+def load_references(job_id: str, job: dict[str, str], store: JobStore) -> np.ndarray | None:
     """The job's reference descriptors as a matrix, or None when they have expired."""
     descriptors = []
+    own = store.job_references(job_id)
     for fingerprint in json.loads(job.get("reference_fingerprints", "[]")):
-        cached = store.reference(fingerprint)
+        # Jobs started before the per-job copies have only the shared cache.
+        cached = own.get(fingerprint) or store.reference(fingerprint)
         if cached is not None:
             descriptors.append(hex_to_descriptor(cached))
     return np.stack(descriptors) if descriptors else None

@@ -59,7 +59,11 @@ ENVIRONMENT: dict[str, str] = {
     "photo_root": "FINDME_PHOTO_ROOT",
 }
 # Not action settings: read by the local engine and the CLI only.
-ENGINE_ENVIRONMENT = {"web_secret": "FINDME_WEB_SECRET"}
+ENGINE_ENVIRONMENT = {
+    "web_secret": "FINDME_WEB_SECRET",
+    "cors_origins": "FINDME_CORS_ORIGINS",
+    "allowed_hosts": "FINDME_ALLOWED_HOSTS",
+}
 
 
 def _int(value: Any, default: int, low: int, high: int) -> int:
@@ -99,6 +103,11 @@ def default_cache_dir() -> Path:
     )
 
 
+def _names(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str | None
@@ -123,6 +132,9 @@ class Settings:
     fires_per_minute: int
     compare_activations: int
     deadline_ms: int | None
+    # `findme serve`: origins whose pages may call it, host names it answers for.
+    cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
 
     @classmethod
     def load(
@@ -190,4 +202,6 @@ class Settings:
             compare_activations=_int(value("compare_activations"), 2, 1, 100),
             # When this activation is ended by the platform (ms since the epoch).
             deadline_ms=_int(deadline, 0, 0, 2**62) or None if deadline else None,
+            cors_origins=_names(env.get(ENGINE_ENVIRONMENT["cors_origins"])),
+            allowed_hosts=_names(env.get(ENGINE_ENVIRONMENT["allowed_hosts"])),
         )

@@ -66,7 +66,9 @@ async function callActionOnce(name, params, method) {
 
 async function loadFolders() {
   try {
-    const response = await fetch(`${localBase}/folders`);
+    // With a web secret the folders want it too; their answer sets the photos' cookie.
+    const headers = webSecret ? { "X-Require-Whisk-Auth": webSecret } : {};
+    const response = await fetch(`${localBase}/folders`, { headers });
     if (!response.ok) return;
     const { folders } = await response.json();
     const options = folders.map((f) => new Option(`Folder: ${f === "." ? "all photos" : f}`, f));

@@ -1,8 +1,15 @@
 """What the search page needs from the local engine besides web actions:
-the folders under the photo root it may search, and their photos as thumbnails."""
+the folders under the photo root it may search, and their photos as thumbnails.
+
+With a web secret, these routes want it too: in the X-Require-Whisk-Auth header
+(the page sends it when it lists the folders), or in the cookie that answer sets,
+since an <img> cannot send a header.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -11,10 +18,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from findme.errors import BadRequest
-from findme.sources.folder import IMAGE_SUFFIXES, inside_root
+from findme.sources.folder import IMAGE_SUFFIXES, inside_root, is_regular_file
 
 MAX_FOLDERS = 500
 MAX_DEPTH = 3
+SECRET_HEADER = "x-require-whisk-auth"
+SECRET_COOKIE = "findme_photos"
+UNAUTHORIZED = {"error": "Authentication is possible but has failed or not yet been provided."}
 
 
 def list_folders(root: Path) -> list[str]:
@@ -31,20 +41,47 @@ def list_folders(root: Path) -> list[str]:
     return folders[:MAX_FOLDERS]
 
 
-def photo_routes(root: Path | None) -> list[Route]:
+def _cookie_value(secret: str) -> str:
+    """Derived from the secret, so the cookie never holds the secret itself."""
+    return hmac.new(secret.encode(), b"findme photo routes", hashlib.sha256).hexdigest()
+
+
+def _secret_given(request: Request, secret: str | None) -> bool | None:
+    """True for the header, None for the cookie, False for neither (no secret: True)."""
+    if not secret:
+        return True
+    if hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), secret.encode()):
+        return True
+    cookie = request.cookies.get(SECRET_COOKIE, "")
+    return None if hmac.compare_digest(cookie.encode(), _cookie_value(secret).encode()) else False
+
+
+def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
     async def folders(request: Request) -> Response:
-        if root is None:
-            return JSONResponse({"folders": []})
-        return JSONResponse({"folders": list_folders(root)})
+        given = _secret_given(request, secret)
+        if given is False:
+            return JSONResponse(UNAUTHORIZED, status_code=401)
+        response = JSONResponse({"folders": list_folders(root) if root else []})
+        if secret and given:
+            response.set_cookie(
+                SECRET_COOKIE,
+                _cookie_value(secret),
+                httponly=True,
+                samesite="strict",
+                path="/findme",
+            )
+        return response
 
     async def photo(request: Request) -> Response:
+        if _secret_given(request, secret) is False:
+            return JSONResponse(UNAUTHORIZED, status_code=401)
         if root is None:
             return JSONResponse({"error": "no photo root"}, status_code=404)
         try:
             path = inside_root(root, request.path_params["path"], "photo")
         except BadRequest as error:
             return JSONResponse({"error": str(error)}, status_code=404)
-        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not is_regular_file(path):
             return JSONResponse({"error": "no such photo"}, status_code=404)
         return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from findme.local.access import Access
 from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH, Engine, EngineConfig
 from findme.local.limits import Limits
@@ -28,6 +29,8 @@ class LocalFindMe:
         exit_after_stop: bool = False,
         limits: Limits | None = None,
         feed_interval_seconds: float | None = None,
+        cors_origins: tuple[str, ...] = (),
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.limits = limits or Limits()
         self.feed_interval_seconds = feed_interval_seconds
@@ -35,6 +38,11 @@ class LocalFindMe:
         # the process: uvicorn's graceful shutdown alone takes 0.2 s.
         self.exit_after_stop = exit_after_stop
         self.web_secret = web_secret or Settings.load().web_secret
+        # Browsers: which other origins may call, which host names reach it.
+        settings = Settings.load()
+        self.access = Access.of(
+            host, (*allowed_hosts, *settings.allowed_hosts), (*cors_origins, *settings.cors_origins)
+        )
         self.deliver_twice = deliver_twice
         self.photo_root = photo_root.resolve() if photo_root else None
         self.host, self.port, self.auth = host, port, auth
@@ -77,7 +85,7 @@ class LocalFindMe:
         self.engine = Engine(manifest, config)
         # Workers warm up while the first requests queue: only the HTTP server must be up.
         self.engine.start(wait=False)
-        self._server = HttpServer(build_app(self.engine, self.photo_root), sock)
+        self._server = HttpServer(build_app(self.engine, self.photo_root, self.access), sock)
         self._server.start()
         return self
 

@@ -17,11 +17,13 @@ from urllib.parse import parse_qsl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from findme.local.access import CORS_HEADERS, Access, AccessGuard
 from findme.local.activations import APPLICATION_ERROR
 from findme.local.engine import BLOCKING_WAIT_SECONDS, Engine, UnknownEntity
 from findme.local.limits import Throttled, entity_too_big
@@ -120,13 +122,10 @@ async def _json_body(request: Request, limit: int | None) -> dict[str, Any]:
     return body
 
 
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH",
-    "Access-Control-Allow-Headers": (
-        "Authorization, Origin, X-Requested-With, Content-Type, Accept, X-Require-Whisk-Auth"
-    ),
-}
+# No Access-Control-Allow-Origin here: AccessGuard names an origin the operator
+# allowed, and only that one (OpenWhisk's `*` would let any web page search the photos).
+CORS = CORS_HEADERS
+MAX_FORM_FIELDS = 100
 
 
 async def _web_params(request: Request, limit: int | None) -> dict[str, Any]:
@@ -136,10 +135,10 @@ async def _web_params(request: Request, limit: int | None) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await _raw_body(request, limit)
     if kind == "application/x-www-form-urlencoded":
-        try:
-            params.update(parse_qsl(raw.decode(), keep_blank_values=True))
-        except UnicodeDecodeError:
-            raise RequestRefused(400, MALFORMED) from None
+        form = _form_body(raw)
+        if form is None:
+            raise RequestRefused(400, MALFORMED)
+        params.update(form)
     elif raw.strip():
         body = _parse_json(raw)
         if not isinstance(body, dict):
@@ -182,7 +181,17 @@ def _as_http(projection: Any) -> Response:
     return JSONResponse(body, status_code=status or 200, headers=headers)
 
 
-def build_app(engine: Engine, photo_root: Path | None = None) -> Starlette:
+def _form_body(raw: bytes) -> dict[str, str] | None:
+    """A urlencoded form body (the standard library parses it: no multipart package)."""
+    try:
+        return dict(parse_qsl(raw.decode(), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def build_app(
+    engine: Engine, photo_root: Path | None = None, access: Access | None = None
+) -> Starlette:
     namespace = engine.config.namespace
     limits = engine.config.limits
     payload_limit = limits.payload_bytes if limits.enforced else None
@@ -310,10 +319,11 @@ def build_app(engine: Engine, photo_root: Path | None = None) -> Starlette:
         Route("/api/v1/namespaces/{ns}/activations/{id}", get_activation, methods=["GET"]),
         Route("/api/v1/namespaces/{ns}/activations", list_activations, methods=["GET"]),
     ]
-    routes += photo_routes(photo_root)
+    routes += photo_routes(photo_root, engine.config.web_secret)
     if STATIC_DIR.is_dir():
         routes.append(Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="page"))
-    return Starlette(routes=routes)
+    access_guard = Middleware(AccessGuard, access=access or Access())
+    return Starlette(routes=routes, middleware=[access_guard])
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -68,7 +68,7 @@ def _lease_until_ms(settings: Settings) -> int:
 
 def _drain(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> dict[str, int]:
     """Examines queued photos one at a time while this activation has time."""
-    references = load_references(job, store)
+    references = load_references(job_id, job, store)
     if references is None:
         store.fail(job_id, "the reference descriptor has expired")
         return {}

@@ -1,4 +1,9 @@
-"""delete_search: removes a job, its matches and its reference descriptor (biometric data)."""
+"""delete_search: removes a job, its matches and its reference descriptors (biometric data).
+
+Only the job's own data goes: shared data another job may need (the face cache,
+a reference descriptor another job took) stays until it expires or its last
+job is deleted.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from findme.store import job_store
 
 def delete_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
+    params.require_post(args, "delete_search")
     job_id = params.job_id(args)
     if not job_store(settings).delete(job_id):
         raise NotFound(f"no job {job_id} (unknown or expired)")

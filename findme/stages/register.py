@@ -15,7 +15,7 @@ from findme.images import PhotoError, open_image
 from findme.jobs import new_job_id
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
 from findme.sources import SOURCES
-from findme.sources.folder import inside_root, photo_root
+from findme.sources.folder import inside_root, is_regular_file, photo_root, read_limited
 from findme.sources.twitter import DEFAULT_MAX_POSTS, HANDLE_PATTERN
 from findme.store import job_store
 
@@ -24,6 +24,8 @@ REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handl
 # CLI shrink photos to about 1600 px before they upload them.
 MAX_REFERENCE_BASE64 = 1024 * 1024
 MAX_REFERENCES = 10
+# Pillow's format name -> the name people know.
+REFERENCE_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WebP", "BMP": "BMP"}
 
 
 def _decode_reference_image(text: str) -> bytes:
@@ -37,8 +39,12 @@ def _decode_reference_image(text: str) -> bytes:
         image = open_image(data)
     except PhotoError as error:
         raise BadRequest(f"reference_image: {error}") from None
-    if image.format not in ("JPEG", "PNG", "WEBP", "GIF", "BMP"):
-        raise BadRequest("reference_image must be a JPEG or PNG image")
+    if image.format not in REFERENCE_FORMATS:
+        *first, last = REFERENCE_FORMATS.values()
+        raise BadRequest(
+            f"reference_image must be a {', '.join(first)} or {last} image"
+            f" (this one is {image.format or 'of an unknown format'})"
+        )
     return data
 
 
@@ -70,8 +76,12 @@ def _one_reference(name: str, value: Any, settings: Settings) -> tuple[str, str,
     if name == "reference_path":
         path = params.required_str(one, name, 1024)
         resolved = inside_root(photo_root(settings), path, name)
-        if not resolved.is_file():
+        if not is_regular_file(resolved):
             raise BadRequest("reference_path is not a file under the photo root")
+        try:
+            open_image(read_limited(resolved))  # the header only: its size and kind
+        except PhotoError as error:
+            raise BadRequest(f"reference_path: {error}") from None
         return "path", path, None
     handle = params.required_str(one, name, 16)
     if not HANDLE_PATTERN.match(handle):
@@ -93,7 +103,14 @@ def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str
 
 def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     folder = params.optional_str(args, "folder", 1024)
-    source = params.optional_str(args, "source", 32) or ("folder" if folder else "twitter")
+    query = params.optional_str(args, "query", 512)
+    source = params.optional_str(args, "source", 32)
+    if source is None and folder is None and query is None:
+        raise BadRequest(
+            "a folder or a query is needed: folder (a folder under the photo root) "
+            "or query (an X search such as '#pycon')"
+        )
+    source = source or ("folder" if folder else "twitter")
     if source not in SOURCES:
         raise BadRequest(f"source must be one of: {', '.join(SOURCES)} (got {source!r})")
     if source == "twitter":
@@ -112,6 +129,7 @@ def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
 
 def register_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
+    params.require_post(args, "register_search")
     query = params.optional_str(args, "query", 512) or ""
     threshold = params.number_in_range(
         args, "threshold", DEFAULT_THRESHOLD, MIN_THRESHOLD, MAX_THRESHOLD

@@ -39,7 +39,8 @@ def _add_reference(
     if face is None:
         raise NotFound(f"the faces of {photo} are no longer cached")
     fingerprint = f"confirmed:{job_id}:{hashlib.sha256(photo.encode()).hexdigest()}"
-    store.save_reference(fingerprint, descriptor_to_hex(face.descriptor))
+    # The job's own: it goes with the job.
+    store.keep_reference(job_id, fingerprint, descriptor_to_hex(face.descriptor), shared=False)
     if fingerprint not in fingerprints:
         fingerprints.append(fingerprint)
     store.update(job_id, reference_fingerprints=json.dumps(fingerprints))
@@ -48,7 +49,7 @@ def _add_reference(
 def rerank(job_id: str, store: JobStore, settings: Settings) -> dict[str, int]:
     """Matches again, against the current references, from the cached faces only."""
     job = store.fields(job_id) or {}
-    references: np.ndarray | None = load_references(job, store)
+    references: np.ndarray | None = load_references(job_id, job, store)
     if references is None:
         raise NotFound("the reference descriptors of this search have expired")
     threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
@@ -75,6 +76,7 @@ def rerank(job_id: str, store: JobStore, settings: Settings) -> dict[str, int]:
 
 def review(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
+    params.require_post(args, "review_match")
     job_id = params.job_id(args)
     photo = params.required_str(args, "photo", 2048)
     verdict = params.required_str(args, "verdict", 16)
