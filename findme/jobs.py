@@ -437,7 +437,7 @@ class JobStore:
             return False
         taken = self.redis.set(search_lease_key(job_id), token, nx=True, px=max(lease_ms, 1))
         if taken:
-            self.redis.hsetnx(job_key(job_id), "search_started", str(time.time()))
+            self._hsetnx_if_job(keys=[job_key(job_id)], args=["search_started", time.time()])
         return bool(taken)
 
     def release_search_lease(self, job_id: str, token: str) -> None:

@@ -88,6 +88,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self.restarts = 0
 
     def start(self) -> None:
@@ -110,6 +111,7 @@ class WorkerPool:
             return [w.process.pid for w in self._workers if w.process.pid]
 
     def stop(self) -> None:
+        self._stopping.set()
         for _ in self._threads:
             self.tasks.put(None)
         for worker_ in self._workers:
@@ -131,6 +133,8 @@ class WorkerPool:
             if not current.process.is_alive():
                 current = self._replace(index)  # died while idle: never fail a request for it
             result, logs, status = self._run(current, task)
+            if self._stopping.is_set():
+                return  # the engine is stopping: no new worker, nothing more to record
             if status is not None:
                 self._replace(index)
             elif self.result_limit is not None:
