@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from findme import jobs
 from findme.client import OpenWhiskClient
 from findme.jobs import JobStore, new_job_id
 from findme.local.runner import LocalFindMe
@@ -77,17 +78,24 @@ def assert_complete(status: dict, expected: set[str]) -> None:
 
 
 def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> None:
+    """Both compare workers are killed while photos are taken: their activations are
+    lost (nothing on OpenWhisk runs them again) and the sweep re-drives the photos."""
     root, expected = crowd
     with LocalFindMe(photo_root=root, compare_workers=2, **short_limits) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         pool = local.engine.pools["compare_images"]
-
-        def kill_a_worker() -> None:
-            os.kill(pool.pids()[0], signal.SIGKILL)
-
-        status = follow(client, started["job_id"], on_progress=kill_a_worker)
-        assert pool.restarts >= 1
+        leases = jobs.lease_due_key(started["job_id"])
+        deadline = time.monotonic() + 30
+        while redis.Redis.from_url(os.environ["REDIS_URL"]).zcard(leases) == 0:
+            assert time.monotonic() < deadline, "no photo was ever taken"
+            time.sleep(0.005)
+        for pid in pool.pids():
+            os.kill(pid, signal.SIGKILL)
+        status = follow(client, started["job_id"])
+        assert pool.restarts >= 2
+        lost = [a for a in local.engine.activations.recent(100, name="compare_images")]
+        assert any(a.status_code == 2 for a in lost)  # ended, and never run again
     assert_complete(status, expected)
 
 

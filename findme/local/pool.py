@@ -126,7 +126,13 @@ class WorkerPool:
 
     def _loop(self, index: int) -> None:
         while True:
-            task = self.tasks.get()
+            try:
+                task = self.tasks.get(timeout=0.5)
+            except queue.Empty:
+                # A worker that died while idle is replaced at once, not at the next call.
+                if not self._stopping.is_set() and not self._workers[index].process.is_alive():
+                    self._replace(index)
+                continue
             if task is None:
                 return
             current = self._workers[index]
