@@ -62,10 +62,15 @@ def _images(embed: Any) -> list[dict[str, Any]]:
     kind = str(embed.get("$type", ""))
     if kind.startswith("app.bsky.embed.recordWithMedia"):
         return _images(embed.get("media"))
-    if kind.startswith("app.bsky.embed.images") or "gallery" in kind:
-        items = embed.get("images") or embed.get("items") or []
-        return [i for i in items if isinstance(i, dict) and isinstance(i.get("fullsize"), str)]
-    return []
+    if not (kind.startswith("app.bsky.embed.images") or "gallery" in kind):
+        return []
+    found = []
+    for item in embed.get("images") or embed.get("items") or []:
+        if isinstance(item, dict) and not isinstance(item.get("fullsize"), str):
+            item = item.get("image")  # a gallery item wrapping its image view
+        if isinstance(item, dict) and isinstance(item.get("fullsize"), str):
+            found.append(item)
+    return found
 
 
 def photos_of(posts: list[Any]) -> list[dict[str, Any]]:
