@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -259,6 +262,8 @@ def test_end_to_end_matches_carry_post_links_and_the_avatar_used(
         ("https://mastodon.example/@alice/109", "alice"),
         ("https://remote.example/@frank/104", "frank@remote.example"),
     ]
+    frank = next(x for x in status["matches"] if x["author"] == "frank@remote.example")
+    assert frank["sensitive"] is True and frank["alt"] == "Two speakers on stage"
     assert status["photos_total"] == 4  # the remote photo read on two servers, compared once
     assert status["failed"] == [
         {"photo": m.FOREIGN, "reason": "tracker.example/pixel.jpg is not on an allowed media host"}
@@ -268,3 +273,19 @@ def test_end_to_end_matches_carry_post_links_and_the_avatar_used(
     ]
     assert "locked.example lets only logged-in users" in status["warning"]
     assert m.TOKEN not in json.dumps(records) + json.dumps(status)
+
+
+def test_the_cli_searches_servers_for_a_hashtag(tmp_path: Path) -> None:
+    cassette = x_api.write_cassette(tmp_path, m.pycon_interactions())
+    env = {**os.environ, "FINDME_REPLAY": str(cassette)}
+    command = [sys.executable, "-m", "findme", "search", "--query", "#pycon", "--json"]
+    command += ["--server", m.SERVER, "--server", m.SECOND]
+    command += ["--handle", "@speaker@mastodon.example"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert sorted((x["post_url"], x["author"]) for x in result["matches"]) == [
+        ("https://mastodon.example/@alice/109", "alice"),
+        ("https://remote.example/@frank/104", "frank@remote.example"),
+    ]
+    assert result["reference_pictures"][0]["picture"] == m.AVATAR

@@ -6,12 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 
+from findme.cli import UsageError, _search_params, build_parser
 from findme.errors import BadRequest
 from findme.settings import Settings
 from findme.sources.urls import MAX_URLS, parse_urls
+from findme.stages.available import available_sources
 from findme.stages.register import register_search
 from tests import mastodon_api as m
+from tests import photo_variants as pv
 from tests import x_api
 
 HOST = "photos.example.org"
@@ -76,6 +80,7 @@ def test_end_to_end_the_organisers_photos(
     urls = [f"{BASE}/{name}" for name in photos] + [f"{BASE}/stage.jpg", f"{BASE}/gone.jpg"]
     with LocalFindMe(photo_root=None, compare_workers=1) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
+        offered = requests.get(f"{local.api_host}/api/v1/web/guest/findme/sources.http", timeout=30)
         _, started = client.invoke(
             "register_search",
             {"source": "urls", "urls": urls, "reference_url": f"{BASE}/speaker.jpg"},
@@ -88,3 +93,46 @@ def test_end_to_end_the_organisers_photos(
         (f"{BASE}/stage.jpg", f"{BASE}/stage.jpg", HOST),
     ]
     assert [f["photo"] for f in status["failed"]] == [f"{BASE}/gone.jpg"]
+    # What the page offers: no X token, no Bluesky account, no photo root here.
+    assert [s["source"] for s in offered.json()["sources"]] == ["mastodon", "urls"]
+    assert offered.json()["sources"][1]["hosts"] == [ALLOWED]
+
+
+def test_what_a_deployment_offers_follows_its_settings() -> None:
+    full = available_sources(
+        Settings.load(
+            {
+                "x_bearer_token": "t",
+                "bluesky_handle": "a.bsky.social",
+                "bluesky_app_password": "p",
+                "mastodon_servers": "mastodon.example",
+                "photo_root": "/",
+            },
+            env={},
+        )
+    )
+    assert [s["source"] for s in full["sources"]] == [
+        "folder",
+        "twitter",
+        "mastodon",
+        "bluesky",
+        "urls",
+    ]
+    assert full["sources"][2]["servers"] == ["mastodon.example"]
+    assert full["handles"] == ["x", "mastodon", "bluesky"]
+    assert "p" not in json.dumps(full).replace('"', " ").split()
+
+
+def test_the_cli_sends_the_list_of_a_text_file(tmp_path: Path) -> None:
+    listing = tmp_path / "photos.txt"
+    listing.write_text(f"# the organiser's photos\n{BASE}/a.jpg\n\n  {BASE}/b.jpg\n")
+    reference = tmp_path / "me.jpg"
+    reference.write_bytes((pv.PHOTOS / "obama.jpg").read_bytes())
+    args = build_parser().parse_args(
+        ["search", "--urls", str(listing), "--reference", str(reference)]
+    )
+    params = _search_params(args)
+    assert params["source"] == "urls" and params["urls"] == [f"{BASE}/a.jpg", f"{BASE}/b.jpg"]
+    listing.write_text("\n".join(f"{BASE}/{'x' * 100}/{n}.jpg" for n in range(MAX_URLS)))
+    with pytest.raises(UsageError, match="OpenWhisk takes at most 1 MB a request"):
+        _search_params(args)
