@@ -117,6 +117,12 @@ def urls_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:urls"
 
 
+def origins_key(job_id: str) -> str:
+    """A photo's origin URL -> the first copy of it the job listed (a Mastodon post read
+    on two servers is one photo, compared once)."""
+    return f"{PREFIX}:job:{job_id}:origins"
+
+
 def bluesky_session_key(account: str) -> str:
     """JSON {accessJwt, refreshJwt, did} of FindMe's Bluesky session (account: a digest
     of the service and handle, never the handle itself)."""
@@ -159,6 +165,7 @@ def job_keys(job_id: str) -> list[str]:
         drainers_key(job_id),
         search_lease_key(job_id),
         urls_key(job_id),
+        origins_key(job_id),
     ]
 
 
@@ -496,6 +503,19 @@ class JobStore:
 
     def urls(self, job_id: str, start: int, count: int) -> list[str]:
         return [_text(u) for u in self.redis.lrange(urls_key(job_id), start, start + count - 1)]
+
+    def claim_origins(self, job_id: str, copies: list[tuple[str, str]]) -> list[str]:
+        """For each (origin URL, copy URL), the copy the job keeps: the first one claimed,
+        the same answer when a page is listed again."""
+        if not copies:
+            return []
+        with self.redis.pipeline() as pipe:
+            for origin, copy in copies:
+                pipe.hsetnx(origins_key(job_id), origin, copy)
+                pipe.hget(origins_key(job_id), origin)
+            pipe.expire(origins_key(job_id), self.ttl)
+            answers = pipe.execute()
+        return [_text(owner) for owner in answers[1:-1:2]]
 
     # -- reference descriptors ---------------------------------------------
     def reference(self, fingerprint: str) -> str | None:

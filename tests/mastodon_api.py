@@ -204,6 +204,7 @@ def pycon_interactions(locked_status: int = 401) -> list[dict[str, Any]]:
             server=SECOND,
         )
     ]
+    again[0]["url"] = first[-1]["url"]  # one post: its link is the origin's everywhere
     locked_page = f"https://{LOCKED}/api/v1/timelines/tag/pycon?only_media=true&limit=40"
     return [
         instance(SERVER, MEDIA),

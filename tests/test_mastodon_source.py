@@ -67,14 +67,18 @@ def test_hashtag_timelines_honour_peoples_choices(settings: Settings, replaying,
     summary = [(e["photo"], e["post_url"], e["author"], e.get("sensitive", False)) for e in entries]
     assert summary == [
         (m.media_url(m.MEDIA, "obama2"), f"https://{m.SERVER}/@alice/109", "alice", False),
-        (m.GROUP_ORIGIN, "https://remote.example/@frank/104", "frank@remote.example", True),
+        (
+            m.media_url(m.MEDIA, "group", cache=True),
+            "https://remote.example/@frank/104",
+            "frank@remote.example",
+            True,
+        ),
         (m.FOREIGN, f"https://{m.SERVER}/@gina/103", "gina", False),
         (m.media_url(m.MEDIA, "biden2"), f"https://{m.SERVER}/@hal/102", "hal", False),
-        # the remote post again, read on the second server: the same photo id
-        (m.GROUP_ORIGIN, "https://remote.example/@frank/204", "frank@remote.example", False),
+        # the remote post again on the second server (same origin URL): left out
     ]
     assert entries[1]["alt"] == "Two speakers on stage"
-    assert entries[1]["url"] == m.media_url(m.MEDIA, "group", cache=True)  # never remote_url
+    assert entries[1]["origin"] == m.GROUP_ORIGIN  # compared by it, never downloaded
     assert warning == (
         "the Mastodon search was cut short: locked.example: locked.example lets only logged-in "
         "users read its hashtag feeds (HTTP 401): its operator's choice; a FindMe operator can "
@@ -112,7 +116,7 @@ def test_a_token_goes_only_to_its_server(replaying, caplog) -> None:
     mock = replaying(m.pycon_interactions(locked_status=200))
     settings = Settings.load({"mastodon_token": f"{m.LOCKED}={m.TOKEN}"}, env={})
     entries, warning = listed(MastodonSource(settings, SERVERS, ["pycon"]))
-    assert warning is None and len(entries) == 5
+    assert warning is None and len(entries) == 4
     for call in mock.calls:
         sent = call.request.headers.get("Authorization")
         assert sent == (f"Bearer {m.TOKEN}" if m.LOCKED in call.request.url else None)
@@ -289,3 +293,18 @@ def test_the_cli_searches_servers_for_a_hashtag(tmp_path: Path) -> None:
         ("https://remote.example/@frank/104", "frank@remote.example"),
     ]
     assert result["reference_pictures"][0]["picture"] == m.AVATAR
+
+
+def test_without_instance_details_downloads_stay_on_the_server(
+    settings: Settings, replaying
+) -> None:
+    interactions = m.pycon_interactions()
+    missing = m.error(f"https://{m.SERVER}/api/v2/instance", 404, "Not found")
+    replaying(
+        [missing, m.error(f"https://{m.SERVER}/api/v1/instance", 404, "Not found")]
+        + interactions[1:3]
+    )
+    entries, warning = listed(MastodonSource(settings, [m.SERVER], ["pycon"]))
+    assert warning is None and entries[0]["hosts"] == [m.SERVER]
+    with pytest.raises(PhotoError, match=r"files\.mastodon\.example/.* is not on an allowed"):
+        MastodonSource(settings, [m.SERVER], ["pycon"]).read(entries[0])

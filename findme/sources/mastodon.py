@@ -2,8 +2,8 @@
 person's avatar (`@name@server`).
 
 A server only knows the posts that reached it, so a search may read several; a
-photo seen on two servers is compared once (its id is the photo's origin URL,
-its download the server's own copy). People's choices are honoured: only
+photo seen on two servers is compared once (by its origin URL, `remote_url`,
+never downloaded: the first server's own copy, `url`, is). People's choices are honoured: only
 `public` posts, only authors who let their posts be searched (`indexable`, or
 `discoverable` when the operator allows it), never `noindex` accounts;
 `sensitive` posts are marked. API calls and downloads go only to the server and
@@ -23,9 +23,11 @@ from urllib.parse import quote, urlsplit
 from findme.download import ApiResponse, call_api, fetch
 from findme.errors import BadRequest
 from findme.images import PhotoError
+from findme.jobs import JobStore
 from findme.settings import Settings
 from findme.sources import SearchCutShort, SourceUnavailable
 from findme.sources.pacing import remaining, reset_time, wait_until
+from findme.store import job_store
 
 PAGE_LIMIT = 40  # Mastodon's largest page of a timeline
 MAX_TAGS = 5  # the tag of the path and up to 4 more with any[]
@@ -170,9 +172,8 @@ class MastodonServer:
             response = self.get(f"https://{self.host}/api/v1/instance")
         document = response.json if isinstance(response.json, dict) else None
         if response.status_code != 200 or document is None:
-            raise SourceUnavailable(
-                f"{self.host} does not answer as a Mastodon server (HTTP {response.status_code})"
-            )
+            # No word on a media host: downloads only from the server itself.
+            return ServerInfo(frozenset({self.host}))
         thumbnail = document.get("thumbnail")
         if isinstance(thumbnail, dict):
             thumbnail = thumbnail.get("url")
@@ -235,9 +236,9 @@ def photos_of(
             if not isinstance(url, str) or not url:
                 continue
             entry: dict[str, Any] = {
-                # The origin's URL: the same photo read on two servers is one photo.
-                "photo": media.get("remote_url") or url,
-                "url": url,
+                "photo": url,
+                # Where the photo was first posted: the same on every server that has it.
+                "origin": media.get("remote_url") or url,
                 "post_url": post_url,
                 "author": author,
                 "server": server,
@@ -264,6 +265,9 @@ class MastodonSource:
     servers: list[str]
     tags: list[str]
     max_posts: int = DEFAULT_MAX_POSTS
+    store: JobStore | None = None  # remembers origins across activations
+    job_id: str = ""
+    _origins: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_job(cls, job: dict[str, str], settings: Settings) -> MastodonSource:
@@ -272,7 +276,18 @@ class MastodonSource:
             json.loads(job.get("servers") or "[]"),
             json.loads(job.get("tags") or "[]"),
             int(job.get("max_posts", DEFAULT_MAX_POSTS)),
+            job_store(settings),
+            job.get("job_id", ""),
         )
+
+    def _first_copies(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Entries whose photo was not listed before from another server."""
+        copies = [(e["origin"], e["photo"]) for e in entries]
+        if self.store is not None and self.job_id:
+            owners = self.store.claim_origins(self.job_id, copies)
+        else:
+            owners = [self._origins.setdefault(origin, copy) for origin, copy in copies]
+        return [e for e, owner in zip(entries, owners, strict=True) if owner == e["photo"]]
 
     def pages(self, cursor: str | None) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
         """Each server's hashtag timeline in turn, 40 posts a page, following the
@@ -300,7 +315,9 @@ class MastodonSource:
                         raise server.refused(response, f"reading #{self.tags[0]}")
                     statuses = response.json[: self.max_posts - posts]
                     posts += len(statuses)
-                    entries = photos_of(statuses, host, info.hosts, self.settings)
+                    entries = self._first_copies(
+                        photos_of(statuses, host, info.hosts, self.settings)
+                    )
                     found += len(entries)
                     url, params = _next_page(response, host), None
                     if not statuses:
@@ -328,7 +345,7 @@ class MastodonSource:
         raise SearchCutShort(f"the Mastodon search was cut short: {reason}")
 
     def read(self, entry: dict[str, Any]) -> bytes:
-        url = str(entry.get("url") or entry.get("photo", ""))
+        url = str(entry.get("photo", ""))
         server = str(entry.get("server", "")).lower()
         hosts = frozenset(str(h).lower() for h in entry.get("hosts", []) if h) | {server}
         return fetch(url, hosts - {""})
