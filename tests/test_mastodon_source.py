@@ -299,11 +299,8 @@ def test_without_instance_details_downloads_stay_on_the_server(
     settings: Settings, replaying
 ) -> None:
     interactions = m.pycon_interactions()
-    missing = m.error(f"https://{m.SERVER}/api/v2/instance", 404, "Not found")
-    replaying(
-        [missing, m.error(f"https://{m.SERVER}/api/v1/instance", 404, "Not found")]
-        + interactions[1:3]
-    )
+    v2, v1 = (m.error(f"https://{m.SERVER}/api/{v}/instance", 404, "Gone") for v in ("v2", "v1"))
+    replaying([v2, v1, *interactions[1:3]])
     entries, warning = listed(MastodonSource(settings, [m.SERVER], ["pycon"]))
     assert warning is None and entries[0]["hosts"] == [m.SERVER]
     with pytest.raises(PhotoError, match=r"files\.mastodon\.example/.* is not on an allowed"):
