@@ -152,7 +152,9 @@ class Settings:
     compare_activations: int
     deadline_ms: int | None
     mastodon_servers: frozenset[str] = frozenset()
-    mastodon_tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    mastodon_tokens: dict[str, str] = field(
+        default_factory=dict, repr=False, hash=False, compare=False
+    )
     mastodon_include_discoverable: bool = False
     bluesky_handle: str | None = None
     bluesky_app_password: str | None = field(default=None, repr=False)

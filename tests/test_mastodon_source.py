@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import responses
 
 from findme import replay
@@ -261,6 +262,15 @@ def test_end_to_end_matches_carry_post_links_and_the_avatar_used(
         )
         status = wait_for_job(client, started["job_id"])
         records = [a.record() for a in local.engine.activations.recent(1000)]
+        refused = requests.post(
+            f"{local.api_host}/api/v1/web/guest/findme/register_search.http",
+            json={"source": "mastodon", "servers": ["mastodon.example/@x"], "query": "#pycon"},
+            timeout=30,
+        )
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "servers: 'mastodon.example/@x' is not a Mastodon server's host name"
+    }
     assert status["state"] == "done", status
     assert sorted((x["post_url"], x["author"]) for x in status["matches"]) == [
         ("https://mastodon.example/@alice/109", "alice"),
