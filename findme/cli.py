@@ -26,7 +26,9 @@ from findme.local.engine import GUEST_AUTH
 from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
+from findme.sources import SOURCES
 from findme.sources.folder import FolderSource, inside_root
+from findme.sources.urls import MAX_URLS
 from findme.stages.status import status_document
 from findme.store import redis_client
 
@@ -35,6 +37,7 @@ from findme.store import redis_client
 FIRST_POLL_SECONDS = 0.1
 LAST_POLL_SECONDS = 2.0
 UPLOAD_BYTES = 600_000  # per reference photo, before base64
+MAX_URL_LIST_BYTES = 1_000_000  # leaves room under OpenWhisk's 1 MB for the rest
 
 
 class UsageError(Exception):
@@ -54,21 +57,68 @@ def _read_reference(path: Path) -> bytes:
     return data if len(data) <= UPLOAD_BYTES else shrunk_jpeg(image)
 
 
+def _read_urls(path: Path) -> list[str]:
+    """An organiser's photo URLs, one a line (blank lines and # comments skipped)."""
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read the URL list {path}: {error}") from None
+    urls = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not urls:
+        raise UsageError(f"{path} holds no URLs (one https photo URL a line)")
+    if len(urls) > MAX_URLS:
+        raise UsageError(f"{path} holds {len(urls)} URLs: give at most {MAX_URLS}")
+    size = len(json.dumps(urls))
+    if size > MAX_URL_LIST_BYTES:
+        raise UsageError(
+            f"{path} is {size} bytes as JSON: OpenWhisk takes at most 1 MB a request "
+            "(10,000 URLs of about 90 characters); split the list into several searches"
+        )
+    return urls
+
+
+def _source_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Which source a CLI search reads, and its register_search params."""
+    source = args.source or (
+        "folder"
+        if args.folder is not None
+        else "urls"
+        if args.urls is not None
+        else "mastodon"
+        if args.server
+        else "twitter"
+    )
+    if source == "folder":
+        if args.folder is None or not args.folder.is_dir():
+            raise UsageError(f"no such folder: {args.folder}")
+        return {"source": "folder", "folder": "."}
+    if source == "urls":
+        if args.urls is None:
+            raise UsageError("give --urls FILE, a text file of photo URLs, one a line")
+        return {"source": "urls", "urls": _read_urls(args.urls)}
+    if not args.query:
+        raise UsageError(
+            "give --folder DIR, --urls FILE, or --query '#hashtag' to search X, "
+            "Mastodon (with --server) or Bluesky (--source bluesky)"
+        )
+    if source == "mastodon":
+        if not args.server:
+            raise UsageError("give --server HOST (repeat for more) to search Mastodon")
+        return {"source": "mastodon", "servers": args.server, "max_posts": args.max_posts}
+    return {"source": source, "max_posts": args.max_posts}
+
+
 def _search_params(args: argparse.Namespace) -> dict[str, Any]:
     """The register_search params of a CLI search, checked before any engine starts."""
     if not MIN_THRESHOLD <= args.threshold <= MAX_THRESHOLD:
         raise UsageError(f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}")
     if (args.reference is None) == (args.handle is None):
-        raise UsageError("give one reference: --reference PHOTO or --handle X_USERNAME")
+        raise UsageError(
+            "give one reference: --reference PHOTO, or --handle with an X username, "
+            "a Mastodon address (@name@server) or a Bluesky handle (name.bsky.social)"
+        )
     params: dict[str, Any] = {"query": args.query, "threshold": args.threshold}
-    if args.folder is not None:
-        if not args.folder.is_dir():
-            raise UsageError(f"no such folder: {args.folder}")
-        params.update(source="folder", folder=".")
-    elif not args.query:
-        raise UsageError("give --folder DIR, or --query '#hashtag' to search X")
-    else:
-        params.update(source="twitter", max_posts=args.max_posts)
+    params.update(_source_params(args))
     if args.reference is not None:
         params["reference_image"] = [
             base64.b64encode(_read_reference(path)).decode() for path in args.reference
@@ -94,12 +144,18 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
                 "faces": m.get("faces"),
                 "box": m["box"],
                 **({"post_url": m["post_url"]} if m.get("post_url") else {}),
+                **({"author": m["author"]} if m.get("author") else {}),
             }
             for m in status["matches"]
         ],
         "failed": status["failed"],
         **({"warning": status["warning"]} if status.get("warning") else {}),
         **({"reference_notes": status["reference_notes"]} if status.get("reference_notes") else {}),
+        **(
+            {"reference_pictures": status["reference_pictures"]}
+            if status.get("reference_pictures")
+            else {}
+        ),
     }
 
 
@@ -324,10 +380,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="a photo of the person (repeat for up to 10: more photos, sharper matches)",
     )
-    search.add_argument("--handle", help="or: the person's X username (their profile picture)")
+    search.add_argument(
+        "--handle",
+        help="or: the person's profile picture: an X username, a Mastodon address "
+        "(@name@server) or a Bluesky handle (name.bsky.social)",
+    )
     search.add_argument("--folder", type=Path, help="search the photos of this folder")
-    search.add_argument("--query", default="", help="search X for this (e.g. '#pycon')")
-    search.add_argument("--max-posts", type=int, default=1000, help="X posts to read at most")
+    search.add_argument("--source", choices=SOURCES, help="where to search (default: guessed)")
+    search.add_argument("--query", default="", help="the hashtags or words (e.g. '#pycon')")
+    search.add_argument(
+        "--server", action="append", help="a Mastodon server to search (repeat for more)"
+    )
+    search.add_argument("--urls", type=Path, help="a text file of photo URLs, one a line")
+    search.add_argument(
+        "--max-posts", type=int, default=1000, help="posts to read at most (per Mastodon server)"
+    )
     search.add_argument(
         "--threshold",
         type=float,

@@ -12,7 +12,9 @@ types. Pillow's pixel limit (findme.images) refuses decompression bombs.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -24,6 +26,7 @@ from findme.images import MAX_PHOTO_BYTES, PhotoError
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
 _CHUNK = 64 * 1024
+MAX_API_BYTES = 8 * 1024 * 1024  # a page of 40 Mastodon posts is about 200 KB
 
 
 def _allowed(host: str, path: str, allowed: frozenset[str]) -> bool:
@@ -118,6 +121,61 @@ def fetch(url: str, allowed_hosts: frozenset[str]) -> bytes:
                 return _read_image(response)
         except requests.RequestException as error:
             raise PhotoError(f"download failed ({type(error).__name__})") from None
+
+
+class ApiResponse:
+    """One API answer: status, headers, the parsed JSON (None when not JSON), links."""
+
+    def __init__(self, response: requests.Response, body: bytes) -> None:
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.links = response.links
+        try:
+            self.json: Any = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+
+def call_api(
+    method: str,
+    url: str,
+    allowed_hosts: frozenset[str],
+    *,
+    headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+    body: dict[str, Any] | None = None,
+    max_bytes: int = MAX_API_BYTES,
+) -> ApiResponse:
+    """An API call to a host a caller may have named (a Mastodon server): the same
+    rules as photo downloads (https, allowed host, public address pinned, no
+    redirects), a capped body. Network failures raise PhotoError."""
+    problem = check_url(url, allowed_hosts)
+    if problem:
+        raise PhotoError(problem)
+    host = (urlsplit(url).hostname or "").lower()
+    address = resolve_public(host)
+    with requests.Session() as session:
+        session.trust_env = False
+        session.mount("https://", _PinnedAdapter(host, address))
+        try:
+            with session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                json=body,
+                stream=True,
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                allow_redirects=False,
+            ) as response:
+                data = bytearray()
+                for chunk in response.iter_content(_CHUNK):
+                    data.extend(chunk)
+                    if len(data) > max_bytes:
+                        raise PhotoError(f"{host} answered more than {max_bytes} bytes")
+                return ApiResponse(response, bytes(data))
+        except requests.RequestException as error:
+            raise PhotoError(f"{host} did not answer ({type(error).__name__})") from None
 
 
 def _read_image(response: requests.Response) -> bytes:

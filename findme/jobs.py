@@ -117,6 +117,33 @@ def job_references_key(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:references"
 
 
+def urls_key(job_id: str) -> str:
+    """The organiser's photo URLs of a "urls" job, in the order given, duplicates dropped."""
+    return f"{PREFIX}:job:{job_id}:urls"
+
+
+def origins_key(job_id: str) -> str:
+    """A photo's origin URL -> the first copy of it the job listed (a Mastodon post read
+    on two servers is one photo, compared once)."""
+    return f"{PREFIX}:job:{job_id}:origins"
+
+
+def bluesky_session_key(account: str) -> str:
+    """JSON {accessJwt, refreshJwt, did} of FindMe's Bluesky session (account: a digest
+    of the service and handle, never the handle itself)."""
+    return f"{PREFIX}:bluesky:session:{account}"
+
+
+def bluesky_login_lock_key(account: str) -> str:
+    """Held by the one activation logging in, so concurrent ones wait for its session."""
+    return f"{PREFIX}:bluesky:login:{account}"
+
+
+def bluesky_logins_key(account: str, window: int) -> str:
+    """Logins FindMe made in one 5-minute window (Bluesky allows 30)."""
+    return f"{PREFIX}:bluesky:logins:{account}:{window}"
+
+
 def reference_key(fingerprint: str) -> str:
     """The shared reference cache: one descriptor per photo content, for every search."""
     return f"{PREFIX}:ref:{fingerprint}"
@@ -149,6 +176,8 @@ def job_keys(job_id: str) -> list[str]:
         drainers_key(job_id),
         search_lease_key(job_id),
         job_references_key(job_id),
+        urls_key(job_id),
+        origins_key(job_id),
     ]
 
 
@@ -571,6 +600,31 @@ class JobStore:
             return None
         last = float(_text(updated))
         return last if time.time() - last > stall_seconds else None
+
+    # -- an organiser's list of photo URLs ------------------------------------
+    def save_urls(self, job_id: str, urls: list[str]) -> None:
+        with self.redis.pipeline() as pipe:
+            pipe.delete(urls_key(job_id))
+            for start in range(0, len(urls), 1000):
+                pipe.rpush(urls_key(job_id), *urls[start : start + 1000])
+            pipe.expire(urls_key(job_id), self.ttl)
+            pipe.execute()
+
+    def urls(self, job_id: str, start: int, count: int) -> list[str]:
+        return [_text(u) for u in self.redis.lrange(urls_key(job_id), start, start + count - 1)]
+
+    def claim_origins(self, job_id: str, copies: list[tuple[str, str]]) -> list[str]:
+        """For each (origin URL, copy URL), the copy the job keeps: the first one claimed,
+        the same answer when a page is listed again."""
+        if not copies:
+            return []
+        with self.redis.pipeline() as pipe:
+            for origin, copy in copies:
+                pipe.hsetnx(origins_key(job_id), origin, copy)
+                pipe.hget(origins_key(job_id), origin)
+            pipe.expire(origins_key(job_id), self.ttl)
+            answers = pipe.execute()
+        return [_text(owner) for owner in answers[1:-1:2]]
 
     # -- reference descriptors ---------------------------------------------
     def reference(self, fingerprint: str) -> str | None:

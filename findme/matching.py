@@ -39,4 +39,6 @@ def match_record(
         "faces": len(photo.faces),
         "width": photo.width,
         "height": photo.height,
+        # The post's own words for its photo, and whether its author marked it sensitive.
+        **{key: meta[key] for key in ("alt", "sensitive") if key in meta},
     }

@@ -19,8 +19,9 @@ from findme.codec import descriptor_to_hex, hex_to_descriptor
 from findme.download import fetch
 from findme.jobs import JobStore
 from findme.settings import Settings
+from findme.sources import SourceUnavailable
 from findme.sources.folder import inside_root, photo_root, read_limited
-from findme.sources.twitter import XUnavailable, profile_picture_url
+from findme.sources.profiles import profile_picture
 
 
 class ReferenceUnusable(Exception):
@@ -35,25 +36,40 @@ class References:
     fingerprints: list[str] = field(default_factory=list)
     descriptors: list[np.ndarray] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # references that could not be used, and why
+    # The profile pictures used, so the search can say which one it took.
+    pictures: list[dict[str, str]] = field(default_factory=list)
 
 
 def _label(index: int, count: int, kind: str, value: str) -> str:
-    name = f"@{value}" if kind == "handle" else (value or "upload")
+    name = (
+        (value if "." in value and "@" not in value else "@" + value.lstrip("@"))
+        if kind == "handle"
+        else (value or "upload")
+    )
     return f"reference {index + 1} of {count} ({name})" if count > 1 else "reference photo"
 
 
 def _bytes_and_fingerprint(
-    kind: str, value: str, upload: bytes | None, store: JobStore, settings: Settings
+    kind: str,
+    value: str,
+    upload: bytes | None,
+    store: JobStore,
+    settings: Settings,
+    pictures: list[dict[str, str]],
 ) -> tuple[bytes | None, str]:
     """The photo's bytes (None when its descriptor is cached) and its cache key."""
     jitter = f":j{settings.reference_jitters}"
     if kind == "handle":
-        url = profile_picture_url(settings, value)
-        # X changes the picture's URL when the picture changes.
-        fingerprint = "x-profile:" + hashlib.sha256(url.encode()).hexdigest() + jitter
+        picture = profile_picture(settings, value)
+        pictures.append(
+            {"handle": picture.handle, "network": picture.network, "picture": picture.url}
+        )
+        # X, Mastodon and Bluesky change the picture's URL when the picture changes.
+        digest = hashlib.sha256(picture.url.encode()).hexdigest()
+        fingerprint = f"{picture.network}-profile:{digest}{jitter}"
         if store.reference(fingerprint) is not None:
             return None, fingerprint
-        data = fetch(url, settings.allowed_media_hosts)
+        data = fetch(picture.url, picture.hosts)
     elif kind == "image":
         if upload is None:
             raise images.PhotoError("the uploaded photo is no longer available")
@@ -61,7 +77,7 @@ def _bytes_and_fingerprint(
     elif kind == "path":
         data = read_limited(inside_root(photo_root(settings), value, "reference_path"))
     elif kind == "url":
-        data = fetch(value, settings.allowed_media_hosts)
+        data = fetch(value, settings.allowed_media_hosts | settings.url_hosts)
     else:
         raise images.PhotoError(f"unknown kind of reference {kind!r}")
     return data, hashlib.sha256(data).hexdigest() + jitter
@@ -84,7 +100,7 @@ def reference_descriptors(
         label = _label(index, len(listed), kind, value)
         try:
             data, fingerprint = _bytes_and_fingerprint(
-                kind, value, uploads.get(index), store, settings
+                kind, value, uploads.get(index), store, settings, found.pictures
             )
             cached = store.reference(fingerprint)
             if cached is not None:
@@ -95,7 +111,7 @@ def reference_descriptors(
                     found.notes.append(f"{label}: no face")
                     continue
                 store.save_reference(fingerprint, descriptor_to_hex(descriptor))
-        except XUnavailable as error:
+        except SourceUnavailable as error:
             if len(listed) == 1:
                 raise ReferenceUnusable(str(error)) from None
             found.notes.append(f"{label}: {error}")

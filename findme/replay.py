@@ -11,7 +11,9 @@ own API) pass through. The cassette is JSON:
      "dns": {"pbs.twimg.com": ["151.101.36.159"]}}
 
 with body_file relative to the cassette; "dns" answers the download's host
-check (no resolver here), and a host it does not list resolves as usual.
+check (no resolver here); a host it does not list but whose URLs the cassette
+holds resolves to a public stand-in address (nothing connects to it), any
+other host resolves as usual.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import responses
 
 _active: responses.RequestsMock | None = None
 _dns: dict[str, list[str]] = {}
+_answered_hosts: set[str] = set()
+STAND_IN_ADDRESS = "93.184.215.14"  # a public address; never connected to
 DEFAULT_DNS = {"pbs.twimg.com": ["151.101.36.159"]}  # a public address of X's media CDN
 
 
@@ -36,6 +41,10 @@ def install(cassette: Path) -> responses.RequestsMock:
     document = json.loads(cassette.read_text())
     _dns.clear()
     _dns.update(document.get("dns", DEFAULT_DNS))
+    _answered_hosts.clear()
+    _answered_hosts.update(
+        (urlsplit(item["url"]).hostname or "").lower() for item in document["interactions"]
+    )
     mock = responses.RequestsMock(assert_all_requests_are_fired=False)
     mock.add_passthru(re.compile(r"https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?/"))
     for item in document["interactions"]:
@@ -63,7 +72,9 @@ def resolve(host: str) -> list[str] | None:
     """The cassette's addresses for a host while replaying, else None (use DNS)."""
     if _active is None:
         return None
-    return _dns.get(host)
+    if host in _dns:
+        return _dns[host]
+    return [STAND_IN_ADDRESS] if host in _answered_hosts else None
 
 
 def install_from(path: str | None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ DEFAULT_STRONG_DISTANCE = 0.5
 # OpenWhisk's default namespace limits (ansible group_vars: limits).
 DEFAULT_FIRES_PER_MINUTE = 60
 DEFAULT_INVOCATIONS_PER_MINUTE = 60
+# Bluesky's entryway: sessions are created there, and it serves app.bsky.* calls.
+DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
 DEFAULT_CONCURRENT_INVOCATIONS = 30
 # The image bakes the detector's fast-loading form next to the package.
 BAKED_CACHE_DIR = Path(__file__).resolve().parent / "models" / "cache"
@@ -57,6 +59,13 @@ ENVIRONMENT: dict[str, str] = {
     "fires_per_minute": "FINDME_FIRES_PER_MINUTE",
     "compare_activations": "FINDME_COMPARE_ACTIVATIONS",
     "photo_root": "FINDME_PHOTO_ROOT",
+    "mastodon_servers": "FINDME_MASTODON_SERVERS",
+    "mastodon_token": "FINDME_MASTODON_TOKEN",
+    "mastodon_include_discoverable": "FINDME_MASTODON_INCLUDE_DISCOVERABLE",
+    "bluesky_handle": "FINDME_BLUESKY_HANDLE",
+    "bluesky_app_password": "FINDME_BLUESKY_APP_PASSWORD",
+    "bluesky_service": "FINDME_BLUESKY_SERVICE",
+    "url_hosts": "FINDME_URL_HOSTS",
 }
 # Not action settings: read by the local engine and the CLI only.
 ENGINE_ENVIRONMENT = {
@@ -97,6 +106,25 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _hosts(value: Any) -> frozenset[str]:
+    """A comma-separated list of hosts (or host/path-prefix entries), lower-cased."""
+    text = _text(value) or ""
+    return frozenset(h.strip().lower() for h in text.split(",") if h.strip())
+
+
+def _server_tokens(value: Any, servers: frozenset[str]) -> dict[str, str]:
+    """Mastodon access tokens by server: `host=token` pairs; a bare token belongs to
+    the operator's servers (mastodon_servers), never to a server a caller names."""
+    tokens: dict[str, str] = {}
+    for part in (_text(value) or "").split(","):
+        host, equals, token = part.strip().rpartition("=")
+        if equals and host.strip() and token.strip():
+            tokens[host.strip().lower()] = token.strip()
+        elif token.strip() and not equals:
+            tokens.update({server: token.strip() for server in servers})
+    return tokens
+
+
 def default_cache_dir() -> Path:
     return (
         BAKED_CACHE_DIR if BAKED_CACHE_DIR.is_dir() else Path(platformdirs.user_cache_dir("findme"))
@@ -132,6 +160,15 @@ class Settings:
     fires_per_minute: int
     compare_activations: int
     deadline_ms: int | None
+    mastodon_servers: frozenset[str] = frozenset()
+    mastodon_tokens: dict[str, str] = field(
+        default_factory=dict, repr=False, hash=False, compare=False
+    )
+    mastodon_include_discoverable: bool = False
+    bluesky_handle: str | None = None
+    bluesky_app_password: str | None = field(default=None, repr=False)
+    bluesky_service: str = DEFAULT_BLUESKY_SERVICE
+    url_hosts: frozenset[str] = frozenset()
     # `findme serve`: origins whose pages may call it, host names it answers for.
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
@@ -204,4 +241,21 @@ class Settings:
             deadline_ms=_int(deadline, 0, 0, 2**62) or None if deadline else None,
             cors_origins=_names(env.get(ENGINE_ENVIRONMENT["cors_origins"])),
             allowed_hosts=_names(env.get(ENGINE_ENVIRONMENT["allowed_hosts"])),
+            # Mastodon servers callers may search (empty: any public server).
+            mastodon_servers=_hosts(value("mastodon_servers")),
+            # Secrets, per server; never logged, never in a payload or a result.
+            mastodon_tokens=_server_tokens(
+                value("mastodon_token"), _hosts(value("mastodon_servers"))
+            ),
+            # Authors who chose "discoverable" but not "indexable" (searchable posts):
+            # left out unless the operator decides their public posts may be searched.
+            mastodon_include_discoverable=_bool(value("mastodon_include_discoverable"), False),
+            # The Bluesky account FindMe searches with (an app password, a secret).
+            bluesky_handle=_text(value("bluesky_handle")),
+            bluesky_app_password=_text(value("bluesky_app_password")),
+            bluesky_service=(_text(value("bluesky_service")) or DEFAULT_BLUESKY_SERVICE).rstrip(
+                "/"
+            ),
+            # Hosts an organiser's list of photo URLs may point at (else media_hosts).
+            url_hosts=_hosts(value("url_hosts")) or _hosts(hosts),
         )

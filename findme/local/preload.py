@@ -10,6 +10,15 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from findme import faces
 from findme.local import worker  # noqa: F401
-from findme.stages import compare, delete, register, review, search, status, sweep  # noqa: F401
+from findme.stages import (  # noqa: F401
+    available,
+    compare,
+    delete,
+    register,
+    review,
+    search,
+    status,
+    sweep,
+)
 
 faces.models()

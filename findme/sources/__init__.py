@@ -1,8 +1,10 @@
-"""Where posts with photos come from: a folder under the photo root, or X.
+"""Where posts with photos come from: a folder under the photo root, X, Mastodon
+hashtag timelines, Bluesky's post search, or an organiser's list of photo URLs.
 
 A source lists photo entries, dicts with at least "photo" (the photo's id in
-the job, shown to the user) and optionally "post_url"; and reads the bytes of
-one entry. Entries are kept in the job's queue in Redis, so they hold no secrets.
+the job, shown to the user) and, for posts, "post_url" and "author"; and reads
+the bytes of one entry. Entries are kept in the job's queue in Redis, so they
+hold no secrets.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from findme.settings import Settings
 Entry = dict[str, Any]
 
 
+class SourceUnavailable(Exception):
+    """The source refused or failed; str(error) says why, without any secret."""
+
+
+class SearchCutShort(Exception):
+    """The search stopped after some pages; the photos yielded so far stand."""
+
+
 class Source(Protocol):
     def pages(self, cursor: str | None) -> Iterator[tuple[list[Entry], str | None]]:
         """The source's photo entries page by page, starting after cursor (None: from
@@ -26,15 +36,24 @@ class Source(Protocol):
     def read(self, entry: Entry) -> bytes: ...
 
 
-SOURCES = ("folder", "twitter")
+SOURCES = ("folder", "twitter", "mastodon", "bluesky", "urls")
 
 
 def open_source(job: dict[str, str], settings: Settings) -> Source:
+    from findme.sources.bluesky import BlueskySource
     from findme.sources.folder import FolderSource
+    from findme.sources.mastodon import MastodonSource
     from findme.sources.twitter import XSource
+    from findme.sources.urls import UrlListSource
 
-    if job.get("source") == "folder":
-        return FolderSource.for_job(job, settings)
-    if job.get("source") == "twitter":
-        return XSource.for_job(job, settings)
-    raise BadRequest(f"source {job.get('source')!r} is not available")
+    kinds: dict[str, Any] = {
+        "folder": FolderSource,
+        "twitter": XSource,
+        "mastodon": MastodonSource,
+        "bluesky": BlueskySource,
+        "urls": UrlListSource,
+    }
+    kind = kinds.get(job.get("source", ""))
+    if kind is None:
+        raise BadRequest(f"source {job.get('source')!r} is not available")
+    return kind.for_job(job, settings)

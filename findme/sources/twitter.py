@@ -22,6 +22,9 @@ import tweepy
 
 from findme.download import fetch
 from findme.settings import Settings
+from findme.sources import SearchCutShort, SourceUnavailable
+
+__all__ = ["SearchCutShort", "XSource", "XUnavailable", "profile_picture_url"]
 
 # tweepy logs request headers (the bearer token) at DEBUG: never let it.
 logging.getLogger("tweepy").setLevel(logging.INFO)
@@ -34,12 +37,8 @@ MAX_RETRIES = 3
 _TRANSIENT = (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout)
 
 
-class XUnavailable(Exception):
+class XUnavailable(SourceUnavailable):
     """The X API refused or failed; str(error) says why, without the token."""
-
-
-class SearchCutShort(Exception):
-    """The search stopped after some pages; the photos yielded so far stand."""
 
 
 def _client(settings: Settings) -> tweepy.Client:

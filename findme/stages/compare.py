@@ -50,6 +50,7 @@ def _examine(
         "post_url": entry.get("post_url"),
         "author": entry.get("author"),
         "digest": photo.digest,
+        **{key: entry[key] for key in ("alt", "sensitive") if key in entry},
     }
     # Kept so a review can re-rank this photo later without detecting again.
     store.remember_photo(job_id, entry["photo"], json.dumps(meta))

@@ -16,7 +16,10 @@ from findme.jobs import new_job_id
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
 from findme.sources import SOURCES
 from findme.sources.folder import inside_root, is_regular_file, photo_root, read_limited
-from findme.sources.twitter import DEFAULT_MAX_POSTS, HANDLE_PATTERN
+from findme.sources.mastodon import parse_servers, parse_tags
+from findme.sources.profiles import MAX_HANDLE_LENGTH, network_of, shown
+from findme.sources.twitter import DEFAULT_MAX_POSTS
+from findme.sources.urls import parse_urls
 from findme.store import job_store
 
 REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handle")
@@ -69,7 +72,7 @@ def _one_reference(name: str, value: Any, settings: Settings) -> tuple[str, str,
         return "image", "", _decode_reference_image(text)
     if name == "reference_url":
         url = params.required_str(one, name, 2048)
-        problem = check_url(url, settings.allowed_media_hosts)
+        problem = check_url(url, settings.allowed_media_hosts | settings.url_hosts)
         if problem:
             raise BadRequest(f"reference_url: {problem}")
         return "url", url, None
@@ -83,10 +86,14 @@ def _one_reference(name: str, value: Any, settings: Settings) -> tuple[str, str,
         except PhotoError as error:
             raise BadRequest(f"reference_path: {error}") from None
         return "path", path, None
-    handle = params.required_str(one, name, 16)
-    if not HANDLE_PATTERN.match(handle):
-        raise BadRequest("handle must be an X username (letters, digits, _; at most 15)")
-    return "handle", handle.lstrip("@"), None
+    handle = params.required_str(one, name, MAX_HANDLE_LENGTH).strip()
+    network = network_of(handle)
+    if network is None:
+        raise BadRequest(
+            "handle must be an X username (like ada_l), a Mastodon address "
+            "(like @ada@mastodon.social) or a Bluesky handle (like ada.bsky.social)"
+        )
+    return "handle", shown(handle, network).lstrip("@"), None
 
 
 def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str, bytes | None]]:
@@ -97,7 +104,7 @@ def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str
     if len(given) > MAX_REFERENCES:
         raise BadRequest(f"give at most {MAX_REFERENCES} reference photos, not {len(given)}")
     if len(_values(args, "handle")) > 1:
-        raise BadRequest("handle: give one X username")
+        raise BadRequest("handle: give one handle")
     return [_one_reference(name, value, settings) for name, value in given]
 
 
@@ -105,14 +112,29 @@ def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     folder = params.optional_str(args, "folder", 1024)
     query = params.optional_str(args, "query", 512)
     source = params.optional_str(args, "source", 32)
-    if source is None and folder is None and query is None:
+    if source is None and folder is None and query is None and not args.get("urls"):
         raise BadRequest(
-            "a folder or a query is needed: folder (a folder under the photo root) "
-            "or query (an X search such as '#pycon')"
+            "a folder, a list of photo URLs or a query is needed: folder (a folder under "
+            "the photo root), urls, or query (an X search such as '#pycon')"
         )
-    source = source or ("folder" if folder else "twitter")
+    source = source or ("folder" if folder else "urls" if args.get("urls") else "twitter")
     if source not in SOURCES:
         raise BadRequest(f"source must be one of: {', '.join(SOURCES)} (got {source!r})")
+    if source in ("mastodon", "bluesky"):
+        query = params.optional_str(args, "query", 512)
+        max_posts = params.number_in_range(args, "max_posts", DEFAULT_MAX_POSTS, 10, 10_000)
+        fields = {"source": source, "max_posts": str(int(max_posts))}
+        if source == "bluesky":
+            if not query or not query.strip():
+                raise BadRequest("query is required for Bluesky (for example '#pycon')")
+            if not (settings.bluesky_handle and settings.bluesky_app_password):
+                raise BadRequest("this FindMe has no Bluesky account set up (bluesky_handle)")
+            return fields
+        servers = parse_servers(args.get("servers"), settings)
+        tags = parse_tags(query or "")
+        return {**fields, "servers": json.dumps(servers), "tags": json.dumps(tags)}
+    if source == "urls":
+        return {"source": source, "urls": json.dumps(parse_urls(args.get("urls"), settings))}
     if source == "twitter":
         if not params.optional_str(args, "query", 512):
             raise BadRequest("query is required for the X source (for example '#pycon')")
@@ -138,14 +160,20 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     references = _references(args, settings)
     store = job_store(settings)
     job_id = new_job_id()
+    urls = json.loads(source.pop("urls", "[]"))
     fields = {
         **source,
+        "job_id": job_id,
         "query": query,
         "threshold": repr(threshold),
         "references": json.dumps([{"kind": kind, "value": value} for kind, value, _ in references]),
     }
     uploads = {index: data for index, (_, _, data) in enumerate(references) if data is not None}
+    if urls:
+        fields["urls_total"] = str(len(urls))
     store.create(job_id, fields, uploads=uploads)
+    if urls:  # kept beside the job: 10,000 URLs are too many for its record
+        store.save_urls(job_id, urls)
     try:
         paced_fire(settings, store, "search_request", {"job_id": job_id})
     except Deferred:

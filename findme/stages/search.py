@@ -20,8 +20,7 @@ from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore, State
 from findme.reference import ReferenceUnusable, reference_descriptors
 from findme.settings import Settings
-from findme.sources import open_source
-from findme.sources.twitter import SearchCutShort, XUnavailable
+from findme.sources import SearchCutShort, SourceUnavailable, open_source
 from findme.stages.wake import wake_compare
 from findme.store import job_store
 
@@ -47,6 +46,7 @@ def _prepare(job_id: str, job: dict[str, str], store: JobStore, settings: Settin
         job_id,
         reference_fingerprints=json.dumps(references.fingerprints),
         reference_notes=json.dumps(references.notes),
+        reference_pictures=json.dumps(references.pictures),
     )
 
 
@@ -90,7 +90,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         store.fail(job_id, str(error))
         return {"job_id": job_id, "state": State.FAILED.value, "reason": str(error)}
     except Exception as error:
-        worded = isinstance(error, (ActionError, XUnavailable))
+        worded = isinstance(error, (ActionError, SourceUnavailable))
         reason = str(error) if worded else type(error).__name__
         store.fail(job_id, f"the search stopped: {reason}")
         raise

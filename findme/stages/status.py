@@ -43,6 +43,9 @@ def status_document(status: JobStatus) -> dict[str, Any]:
     notes = json.loads(fields.get("reference_notes") or "[]")
     if notes:
         document["reference_notes"] = notes  # reference photos that could not be used
+    pictures = json.loads(fields.get("reference_pictures") or "[]")
+    if pictures:
+        document["reference_pictures"] = pictures  # the profile pictures the search used
     if fields.get("warning"):
         document["warning"] = fields["warning"]
     if fields.get("error"):

@@ -1,0 +1,383 @@
+"""Photos from Mastodon: the hashtag timelines of the servers a search names, and a
+person's avatar (`@name@server`).
+
+A server only knows the posts that reached it, so a search may read several; a
+photo seen on two servers is compared once (by its origin URL, `remote_url`,
+never downloaded: the first server's own copy, `url`, is). People's choices are honoured: only
+`public` posts, only authors who let their posts be searched (`indexable`, or
+`discoverable` when the operator allows it), never `noindex` accounts;
+`sensitive` posts are marked. API calls and downloads go only to the server and
+its media host, under the download rules of findme.download.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from findme.download import ApiResponse, call_api, fetch
+from findme.errors import BadRequest
+from findme.images import PhotoError
+from findme.jobs import JobStore
+from findme.settings import Settings
+from findme.sources import SearchCutShort, SourceUnavailable
+from findme.sources.pacing import remaining, reset_time, wait_until
+from findme.store import job_store
+
+PAGE_LIMIT = 40  # Mastodon's largest page of a timeline
+MAX_TAGS = 5  # the tag of the path and up to 4 more with any[]
+MAX_SERVERS = 10
+DEFAULT_MAX_POSTS = 1000  # posts read per server
+MAX_RETRIES = 2
+MAX_RATE_LIMIT_WAITS = 2
+INSTANCE_CACHE_SECONDS = 600
+# Mastodon's hashtag rule: word characters, at least one of them not a digit.
+TAG_PATTERN = re.compile(r"^#?(\w*[^\W\d]\w*)$")
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+SERVER_PATTERN = re.compile(rf"^(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]$")
+ACCOUNT_PATTERN = re.compile(r"^@?([A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*)@([^@\s/]+)$")
+
+
+class RateLimited(SourceUnavailable):
+    """The server's rate limit was reached and there is no time to wait for it."""
+
+
+def parse_tags(query: str) -> list[str]:
+    """The hashtags of a query ('#pycon #pycon2026', 'pycon, pycon2026')."""
+    words = [w for w in re.split(r"[\s,]+", query.strip()) if w]
+    if not words:
+        raise BadRequest("query is required for Mastodon: one to five hashtags, like '#pycon'")
+    if len(words) > MAX_TAGS:
+        raise BadRequest(f"query: give at most {MAX_TAGS} hashtags for Mastodon")
+    tags = []
+    for word in words:
+        found = TAG_PATTERN.match(word)
+        if not found or len(found.group(1)) > 100:
+            raise BadRequest(
+                f"query: {word!r} is not a hashtag (letters, digits and _, not only digits)"
+            )
+        if found.group(1).lower() not in (t.lower() for t in tags):
+            tags.append(found.group(1))
+    return tags
+
+
+def parse_server(value: Any, settings: Settings) -> str:
+    """A server's host name as a caller gives it ('mastodon.social', 'https://x.y/')."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 253:
+        raise BadRequest("servers: each server is a host name, like 'mastodon.social'")
+    text = value.strip().lower()
+    text = text.removeprefix("https://").rstrip("/")
+    if not SERVER_PATTERN.match(text):
+        raise BadRequest(f"servers: {value!r} is not a Mastodon server's host name")
+    if settings.mastodon_servers and text not in settings.mastodon_servers:
+        allowed = ", ".join(sorted(settings.mastodon_servers))
+        raise BadRequest(f"servers: this FindMe searches only these Mastodon servers: {allowed}")
+    return text
+
+
+def parse_servers(value: Any, settings: Settings) -> list[str]:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[\s,]+", value) if v]
+    if not isinstance(value, list) or not value:
+        raise BadRequest("servers is required for Mastodon: a list of servers to search")
+    if len(value) > MAX_SERVERS:
+        raise BadRequest(f"servers: give at most {MAX_SERVERS} Mastodon servers")
+    servers: list[str] = []
+    for item in value:
+        server = parse_server(item, settings)
+        if server not in servers:
+            servers.append(server)
+    return servers
+
+
+def parse_account(handle: str) -> tuple[str, str] | None:
+    """('name', 'server') of '@name@server', else None."""
+    found = ACCOUNT_PATTERN.match(handle.strip())
+    if not found or not SERVER_PATTERN.match(found.group(2).lower()):
+        return None
+    return found.group(1), found.group(2).lower()
+
+
+@dataclass
+class ServerInfo:
+    hosts: frozenset[str]  # the server and its media host: where downloads may go
+    hashtag_feeds: dict[str, str] = field(default_factory=dict)
+
+
+_instances: dict[str, tuple[float, ServerInfo]] = {}
+
+
+class MastodonServer:
+    """API calls to one server, paced by its X-RateLimit-* headers."""
+
+    def __init__(self, host: str, settings: Settings) -> None:
+        self.host, self.settings = host, settings
+        self.token = settings.mastodon_tokens.get(host)
+        self.blocked_until: float | None = None
+
+    def get(self, url: str, params: dict[str, Any] | None = None) -> ApiResponse:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        waits = retries = 0
+        while True:
+            blocked = self.blocked_until and self.blocked_until > time.time()
+            if blocked and not wait_until(self.blocked_until, self.settings):
+                raise self._rate_limited()
+            self.blocked_until = None
+            try:
+                response = call_api(
+                    "GET", url, frozenset({self.host}), headers=headers, params=params
+                )
+            except PhotoError as error:
+                retries += 1
+                if retries > MAX_RETRIES or "did not answer" not in str(error):
+                    raise SourceUnavailable(f"{self.host} could not be reached: {error}") from None
+                time.sleep(0.5 * 2**retries)
+                continue
+            reset = reset_time(response.headers.get("X-RateLimit-Reset"))
+            if response.status_code == 429:
+                waits += 1
+                self.blocked_until = reset or time.time() + 300
+                if waits > MAX_RATE_LIMIT_WAITS:
+                    raise self._rate_limited()
+                continue
+            if response.status_code >= 500 and retries < MAX_RETRIES:
+                retries += 1
+                time.sleep(0.5 * 2**retries)
+                continue
+            left = remaining(response.headers, "X-RateLimit-Remaining")
+            if left is not None and left <= 1:
+                self.blocked_until = reset or time.time() + 300
+            return response
+
+    def _rate_limited(self) -> RateLimited:
+        at = time.strftime("%H:%M:%S UTC", time.gmtime(self.blocked_until or time.time()))
+        return RateLimited(
+            f"{self.host}'s rate limit (300 requests per 5 minutes) was reached; it resets at {at}"
+        )
+
+    def info(self) -> ServerInfo:
+        """Where the server keeps its media, and who may read its hashtag feeds."""
+        cached = _instances.get(self.host)
+        if cached and time.time() - cached[0] < INSTANCE_CACHE_SECONDS:
+            return cached[1]
+        response = self.get(f"https://{self.host}/api/v2/instance")
+        if response.status_code == 404:  # before Mastodon 4.0
+            response = self.get(f"https://{self.host}/api/v1/instance")
+        document = response.json if isinstance(response.json, dict) else None
+        if response.status_code != 200 or document is None:
+            # No word on a media host: downloads only from the server itself.
+            return ServerInfo(frozenset({self.host}))
+        thumbnail = document.get("thumbnail")
+        if isinstance(thumbnail, dict):
+            thumbnail = thumbnail.get("url")
+        hosts = {self.host}
+        if isinstance(thumbnail, str) and thumbnail.startswith("https://"):
+            hosts.add((urlsplit(thumbnail).hostname or self.host).lower())
+        access = ((document.get("configuration") or {}).get("timelines_access") or {}).get(
+            "hashtag_feeds"
+        )
+        info = ServerInfo(frozenset(hosts), access if isinstance(access, dict) else {})
+        _instances[self.host] = (time.time(), info)
+        return info
+
+    def refused(self, response: ApiResponse, what: str) -> SourceUnavailable:
+        """Why the server refused a call, in a person's words."""
+        code = response.status_code
+        if code in (401, 403):
+            if self.token:
+                return SourceUnavailable(
+                    f"{self.host} refused FindMe's access token while {what} (HTTP {code})"
+                )
+            return SourceUnavailable(
+                f"{self.host} lets only logged-in users read its hashtag feeds (HTTP {code}): "
+                f"its operator's choice; a FindMe operator can set an access token for "
+                f"{self.host} (mastodon_token)"
+            )
+        if code == 404:
+            return SourceUnavailable(f"{self.host} has no such page while {what} (HTTP 404)")
+        if code == 422:
+            return SourceUnavailable(f"{self.host} refused the search while {what} (HTTP 422)")
+        return SourceUnavailable(f"{self.host} failed while {what} (HTTP {code})")
+
+
+def _visible(status: dict[str, Any], settings: Settings) -> bool:
+    """Whether the author's choices let FindMe look at this post's photos."""
+    if status.get("visibility") != "public" or status.get("reblog"):
+        return False
+    account = status.get("account") or {}
+    if account.get("noindex") is True:
+        return False
+    if account.get("indexable") is True:
+        return True
+    return settings.mastodon_include_discoverable and account.get("discoverable") is True
+
+
+def photos_of(
+    statuses: list[Any], server: str, hosts: frozenset[str], settings: Settings
+) -> list[dict[str, Any]]:
+    """The image attachments of the posts people let be searched."""
+    entries = []
+    for status in statuses:
+        if not isinstance(status, dict) or not _visible(status, settings):
+            continue
+        author = (status.get("account") or {}).get("acct")
+        post_url = status.get("url") or status.get("uri")
+        for media in status.get("media_attachments") or []:
+            if not isinstance(media, dict) or media.get("type") != "image":
+                continue
+            url = media.get("url")
+            if not isinstance(url, str) or not url:
+                continue
+            entry: dict[str, Any] = {
+                "photo": url,
+                # Where the photo was first posted: the same on every server that has it.
+                "origin": media.get("remote_url") or url,
+                "post_url": post_url,
+                "author": author,
+                "server": server,
+                "hosts": sorted(hosts),
+            }
+            if media.get("description"):
+                entry["alt"] = str(media["description"])[:1500]
+            if status.get("sensitive"):
+                entry["sensitive"] = True
+            entries.append(entry)
+    return entries
+
+
+def _tag_url(server: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"only_media": "true", "limit": str(PAGE_LIMIT)}
+    if len(tags) > 1:
+        params["any[]"] = tags[1:]
+    return f"https://{server}/api/v1/timelines/tag/{quote(tags[0], safe='')}", params
+
+
+@dataclass
+class MastodonSource:
+    settings: Settings
+    servers: list[str]
+    tags: list[str]
+    max_posts: int = DEFAULT_MAX_POSTS
+    store: JobStore | None = None  # remembers origins across activations
+    job_id: str = ""
+    _origins: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_job(cls, job: dict[str, str], settings: Settings) -> MastodonSource:
+        return cls(
+            settings,
+            json.loads(job.get("servers") or "[]"),
+            json.loads(job.get("tags") or "[]"),
+            int(job.get("max_posts", DEFAULT_MAX_POSTS)),
+            job_store(settings),
+            job.get("job_id", ""),
+        )
+
+    def _first_copies(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Entries whose photo was not listed before from another server."""
+        copies = [(e["origin"], e["photo"]) for e in entries]
+        if self.store is not None and self.job_id:
+            owners = self.store.claim_origins(self.job_id, copies)
+        else:
+            owners = [self._origins.setdefault(origin, copy) for origin, copy in copies]
+        return [e for e, owner in zip(entries, owners, strict=True) if owner == e["photo"]]
+
+    def pages(self, cursor: str | None) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """Each server's hashtag timeline in turn, 40 posts a page, following the
+        Link: rel="next" header. The cursor holds the server being read, its next
+        page, the posts read there, what was found and the servers that failed."""
+        state = json.loads(cursor) if cursor else {}
+        index = int(state.get("server", 0))
+        next_url: str | None = state.get("next")
+        posts = int(state.get("posts", 0))
+        found = int(state.get("found", 0))
+        problems: list[str] = list(state.get("problems", []))
+        while index < len(self.servers):
+            host = self.servers[index]
+            server = MastodonServer(host, self.settings)
+            try:
+                info = server.info()
+                if info.hashtag_feeds and all(
+                    info.hashtag_feeds.get(k) == "disabled" for k in ("local", "remote")
+                ):
+                    raise SourceUnavailable(f"{host} has turned its hashtag feeds off")
+                url, params = (next_url, None) if next_url else _tag_url(host, self.tags)
+                while url and posts < self.max_posts:
+                    response = server.get(url, params)
+                    if response.status_code != 200 or not isinstance(response.json, list):
+                        raise server.refused(response, f"reading #{self.tags[0]}")
+                    statuses = response.json[: self.max_posts - posts]
+                    posts += len(statuses)
+                    entries = self._first_copies(
+                        photos_of(statuses, host, info.hosts, self.settings)
+                    )
+                    found += len(entries)
+                    url, params = _next_page(response, host), None
+                    if not statuses:
+                        url = None
+                    more = url is not None and posts < self.max_posts
+                    state = {
+                        "server": index if more else index + 1,
+                        "next": url if more else None,
+                        "posts": posts if more else 0,
+                        "found": found,
+                        "problems": problems,
+                    }
+                    last = not more and index + 1 >= len(self.servers) and not problems
+                    yield entries, None if last else json.dumps(state)
+            except SourceUnavailable as error:
+                read = f" after {posts} posts" if posts else ""
+                problems.append(f"{host}{read}: {error}")
+            index, next_url, posts = index + 1, None, 0
+        if not problems:
+            yield [], None
+            return
+        reason = "; ".join(problems)
+        if found == 0 and len(problems) == len(self.servers):
+            raise SourceUnavailable(f"no Mastodon server could be searched: {reason}")
+        raise SearchCutShort(f"the Mastodon search was cut short: {reason}")
+
+    def read(self, entry: dict[str, Any]) -> bytes:
+        url = str(entry.get("photo", ""))
+        server = str(entry.get("server", "")).lower()
+        hosts = frozenset(str(h).lower() for h in entry.get("hosts", []) if h) | {server}
+        return fetch(url, hosts - {""})
+
+
+def _next_page(response: ApiResponse, host: str) -> str | None:
+    """The Link header's next page, only on the same server's hashtag timeline."""
+    url = (response.links.get("next") or {}).get("url")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or (parts.hostname or "").lower() != host:
+        return None
+    return url if parts.path.startswith("/api/v1/timelines/tag/") else None
+
+
+def account_picture(settings: Settings, handle: str) -> tuple[str, frozenset[str]]:
+    """The avatar_static URL of '@name@server' and the hosts it may be fetched from."""
+    account = parse_account(handle)
+    if account is None:
+        raise SourceUnavailable(f"{handle!r} is not a Mastodon address like @name@server")
+    name, host = account
+    if settings.mastodon_servers and host not in settings.mastodon_servers:
+        raise SourceUnavailable(f"this FindMe does not look up accounts on {host}")
+    server = MastodonServer(host, settings)
+    info = server.info()
+    response = server.get(f"https://{host}/api/v1/accounts/lookup", {"acct": name})
+    if response.status_code == 404:
+        raise SourceUnavailable(f"Mastodon account @{name}@{host} does not exist")
+    if response.status_code != 200 or not isinstance(response.json, dict):
+        raise server.refused(response, f"looking up @{name}@{host}")
+    picture = response.json.get("avatar_static") or response.json.get("avatar")
+    if not isinstance(picture, str) or picture.endswith("/missing.png"):
+        raise SourceUnavailable(f"Mastodon account @{name}@{host} has no profile picture")
+    return picture, info.hosts
