@@ -25,7 +25,6 @@ MAX_THRESHOLD = 0.8
 DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
 MIN_JOB_TTL_SECONDS = 3600
 MAX_JOB_TTL_SECONDS = 90 * 24 * 3600
-DEFAULT_BATCH_SIZE = 10
 DEFAULT_REFERENCE_JITTERS = 10
 DEFAULT_MIN_FACE_PX = 40  # X's medium photos: a face across a lecture hall
 # A match at or under this distance is "strong", above it "possible" (see `findme eval`).
@@ -44,7 +43,6 @@ BAKED_CACHE_DIR = Path(__file__).resolve().parent / "models" / "cache"
 ENVIRONMENT: dict[str, str] = {
     "redis_url": "REDIS_URL",
     "job_ttl_seconds": "FINDME_JOB_TTL_SECONDS",
-    "batch_size": "FINDME_BATCH_SIZE",
     "detect_max_side": "FINDME_DETECT_MAX_SIDE",
     "min_face": "FINDME_MIN_FACE",
     "media_hosts": "FINDME_MEDIA_HOSTS",
@@ -141,7 +139,6 @@ class Settings:
     redis_url: str | None
     photo_root: Path | None
     job_ttl_seconds: int
-    batch_size: int
     detect_max_side: int
     min_face_px: int
     allowed_media_hosts: frozenset[str]
@@ -200,7 +197,6 @@ class Settings:
                 MIN_JOB_TTL_SECONDS,
                 MAX_JOB_TTL_SECONDS,
             ),
-            batch_size=_int(value("batch_size"), DEFAULT_BATCH_SIZE, 1, 100),
             # Photos are shrunk to this longest side before detection: bounds
             # time and memory for huge uploads.
             detect_max_side=_int(value("detect_max_side"), 1600, 200, 4000),
