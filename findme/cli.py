@@ -97,8 +97,8 @@ def _source_params(args: argparse.Namespace) -> dict[str, Any]:
         return {"source": "urls", "urls": _read_urls(args.urls)}
     if not args.query:
         raise UsageError(
-            "give --folder DIR, --urls FILE, or --query '#hashtag' to search X, "
-            "Mastodon (with --server) or Bluesky (--source bluesky)"
+            "give --folder DIR, or --query '#hashtag' to search X, Mastodon (with --server) "
+            "or Bluesky (with --source bluesky), or --urls FILE"
         )
     if source == "mastodon":
         if not args.server:

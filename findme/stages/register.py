@@ -100,7 +100,10 @@ def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str
 
 def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     folder = params.optional_str(args, "folder", 1024)
-    default = "folder" if folder else "urls" if args.get("urls") else "twitter"
+    guessed = [
+        name for name, given in (("urls", "urls"), ("mastodon", "servers")) if args.get(given)
+    ]
+    default = "folder" if folder else guessed[0] if guessed else "twitter"
     source = params.optional_str(args, "source", 32) or default
     if source not in SOURCES:
         raise BadRequest(f"source must be one of: {', '.join(SOURCES)} (got {source!r})")
