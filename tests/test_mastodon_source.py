@@ -82,13 +82,14 @@ def test_hashtag_timelines_honour_peoples_choices(settings: Settings, replaying,
     assert entries[1]["origin"] == m.GROUP_ORIGIN  # compared by it, never downloaded
     assert warning == (
         "the Mastodon search was cut short: locked.example: locked.example lets only logged-in "
-        "users read its hashtag feeds (HTTP 401): its operator's choice; a FindMe operator can "
-        "set an access token for locked.example (mastodon_token)"
+        "users read its hashtag feeds (its settings say so): its operator's choice; a FindMe "
+        "operator can set an access token for locked.example (mastodon_token)"
     )
     pages = [c.request.url for c in mock.calls if "/timelines/tag/" in c.request.url]
     assert pages[0] == f"https://{m.SERVER}/api/v1/timelines/tag/pycon?only_media=true&limit=40"
     assert "max_id=104" in pages[1]
     assert all("Authorization" not in c.request.headers for c in mock.calls)
+    assert not [p for p in pages if m.LOCKED in p]  # its settings said no: not asked
     assert "tracker.example" not in " ".join(c.request.url for c in mock.calls)
 
 
@@ -122,6 +123,14 @@ def test_a_token_goes_only_to_its_server(replaying, caplog) -> None:
         sent = call.request.headers.get("Authorization")
         assert sent == (f"Bearer {m.TOKEN}" if m.LOCKED in call.request.url else None)
     assert m.TOKEN not in caplog.text and m.TOKEN not in repr(settings)
+
+
+def test_a_feed_that_answers_401_is_said_so(settings: Settings, replaying) -> None:
+    """A server whose settings do not say (before Mastodon 4.5) but answers 401."""
+    interactions = m.pycon_interactions()
+    replaying([m.instance(m.LOCKED, "media.locked.example"), interactions[6]])
+    with pytest.raises(SourceUnavailable, match=r"only logged-in users .* \(HTTP 401\)"):
+        list(MastodonSource(settings, [m.LOCKED], ["pycon"]).pages(None))
 
 
 def test_a_refused_token_is_said_so(replaying) -> None:

@@ -187,6 +187,13 @@ class MastodonServer:
         _instances[self.host] = (time.time(), info)
         return info
 
+    def restricted(self, why: str) -> SourceUnavailable:
+        return SourceUnavailable(
+            f"{self.host} lets only logged-in users read its hashtag feeds ({why}): "
+            f"its operator's choice; a FindMe operator can set an access token for "
+            f"{self.host} (mastodon_token)"
+        )
+
     def refused(self, response: ApiResponse, what: str) -> SourceUnavailable:
         """Why the server refused a call, in a person's words."""
         code = response.status_code
@@ -195,11 +202,7 @@ class MastodonServer:
                 return SourceUnavailable(
                     f"{self.host} refused FindMe's access token while {what} (HTTP {code})"
                 )
-            return SourceUnavailable(
-                f"{self.host} lets only logged-in users read its hashtag feeds (HTTP {code}): "
-                f"its operator's choice; a FindMe operator can set an access token for "
-                f"{self.host} (mastodon_token)"
-            )
+            return self.restricted(f"HTTP {code}")
         if code == 404:
             return SourceUnavailable(f"{self.host} has no such page while {what} (HTTP 404)")
         if code == 422:
@@ -304,10 +307,7 @@ class MastodonSource:
             server = MastodonServer(host, self.settings)
             try:
                 info = server.info()
-                if info.hashtag_feeds and all(
-                    info.hashtag_feeds.get(k) == "disabled" for k in ("local", "remote")
-                ):
-                    raise SourceUnavailable(f"{host} has turned its hashtag feeds off")
+                _check_feed_access(server, info)
                 url, params = (next_url, None) if next_url else _tag_url(host, self.tags)
                 while url and posts < self.max_posts:
                     response = server.get(url, params)
@@ -349,6 +349,17 @@ class MastodonSource:
         server = str(entry.get("server", "")).lower()
         hosts = frozenset(str(h).lower() for h in entry.get("hosts", []) if h) | {server}
         return fetch(url, hosts - {""})
+
+
+def _check_feed_access(server: MastodonServer, info: ServerInfo) -> None:
+    """Says, before asking, when the server's settings (Mastodon 4.5's
+    timelines_access) keep its hashtag feeds from FindMe: without a token, any part
+    (local or remote posts) not public makes the whole feed need a login."""
+    access = {info.hashtag_feeds.get(part) for part in ("local", "remote")} - {None}
+    if access == {"disabled"}:
+        raise SourceUnavailable(f"{server.host} has turned its hashtag feeds off")
+    if access - {"public"} and not server.token:
+        raise server.restricted("its settings say so")
 
 
 def _next_page(response: ApiResponse, host: str) -> str | None:
