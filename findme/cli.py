@@ -124,6 +124,12 @@ def _search_params(args: argparse.Namespace) -> dict[str, Any]:
         ]
     else:
         params["handle"] = args.handle
+    size = len(json.dumps(params))
+    if params.get("urls") and size > MAX_URL_LIST_BYTES:
+        raise UsageError(
+            f"the URL list and the reference photos make a {size}-byte request: OpenWhisk "
+            "takes at most 1 MB; give fewer URLs, or --handle instead of a photo"
+        )
     return params
 
 
