@@ -324,3 +324,16 @@ def test_without_instance_details_downloads_stay_on_the_server(
     assert warning is None and entries[0]["hosts"] == [m.SERVER]
     with pytest.raises(PhotoError, match=r"files\.mastodon\.example/.* is not on an allowed"):
         MastodonSource(settings, [m.SERVER], ["pycon"]).read(entries[0])
+
+
+def test_the_media_host_from_the_instance_icons(settings: Settings, replaying) -> None:
+    interactions = m.pycon_interactions()
+    described = m.instance(m.SERVER, m.MEDIA)
+    del described["json"]["thumbnail"]
+    described["json"]["icon"] = [
+        {"src": f"https://{m.MEDIA}/site_uploads/files/000/000/002/36x36/i.png", "size": "36x36"}
+    ]
+    replaying([described, *interactions[1:3], *interactions[8:]])
+    entries, _ = listed(MastodonSource(settings, [m.SERVER], ["pycon"]))
+    assert entries[0]["hosts"] == [m.MEDIA, m.SERVER]
+    assert MastodonSource(settings, [m.SERVER], ["pycon"]).read(entries[0])[:2] == b"\xff\xd8"

@@ -174,16 +174,11 @@ class MastodonServer:
         if response.status_code != 200 or document is None:
             # No word on a media host: downloads only from the server itself.
             return ServerInfo(frozenset({self.host}))
-        thumbnail = document.get("thumbnail")
-        if isinstance(thumbnail, dict):
-            thumbnail = thumbnail.get("url")
-        hosts = {self.host}
-        if isinstance(thumbnail, str) and thumbnail.startswith("https://"):
-            hosts.add((urlsplit(thumbnail).hostname or self.host).lower())
         access = ((document.get("configuration") or {}).get("timelines_access") or {}).get(
             "hashtag_feeds"
         )
-        info = ServerInfo(frozenset(hosts), access if isinstance(access, dict) else {})
+        hosts = frozenset({self.host, *_media_hosts(document)})
+        info = ServerInfo(hosts, access if isinstance(access, dict) else {})
         _instances[self.host] = (time.time(), info)
         return info
 
@@ -208,6 +203,19 @@ class MastodonServer:
         if code == 422:
             return SourceUnavailable(f"{self.host} refused the search while {what} (HTTP 422)")
         return SourceUnavailable(f"{self.host} failed while {what} (HTTP {code})")
+
+
+def _media_hosts(document: dict[str, Any]) -> set[str]:
+    """Where the server keeps its uploads: the host of its thumbnail and icons, which
+    Mastodon serves from its media host (files.mastodon.social for mastodon.social)."""
+    thumbnail = document.get("thumbnail")
+    urls = [thumbnail.get("url") if isinstance(thumbnail, dict) else thumbnail]
+    urls += [i.get("src") for i in document.get("icon") or [] if isinstance(i, dict)]
+    return {
+        (urlsplit(url).hostname or "").lower()
+        for url in urls
+        if isinstance(url, str) and url.startswith("https://") and urlsplit(url).hostname
+    }
 
 
 def _visible(status: dict[str, Any], settings: Settings) -> bool:
