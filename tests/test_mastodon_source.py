@@ -18,8 +18,7 @@ from findme import replay
 from findme.errors import BadRequest
 from findme.images import PhotoError
 from findme.settings import Settings
-from findme.sources import SearchCutShort, SourceUnavailable
-from findme.sources import mastodon as mastodon_source
+from findme.sources import SearchCutShort, SourceUnavailable, mastodon_server
 from findme.sources.mastodon import MastodonSource, account_picture
 from findme.stages.register import register_search
 from tests import mastodon_api as m
@@ -38,7 +37,7 @@ def replaying(tmp_path: Path) -> Iterator[callable]:
     mocks: list[responses.RequestsMock] = []
 
     def start(interactions: list[dict]) -> responses.RequestsMock:
-        mastodon_source._instances.clear()
+        mastodon_server._instances.clear()
         mock = replay.install(x_api.write_cassette(tmp_path, interactions))
         mocks.append(mock)
         return mock
