@@ -98,8 +98,8 @@ def _source_params(args: argparse.Namespace) -> dict[str, Any]:
         return {"source": "urls", "urls": _read_urls(args.urls)}
     if not args.query:
         raise UsageError(
-            "give --folder DIR, --urls FILE, or --query '#hashtag' to search X, "
-            "Mastodon (with --server) or Bluesky (--source bluesky)"
+            "give --folder DIR, or --query '#hashtag' to search X, Mastodon (with --server) "
+            "or Bluesky (with --source bluesky), or --urls FILE"
         )
     if source == "mastodon":
         if not args.server:
@@ -125,6 +125,12 @@ def _search_params(args: argparse.Namespace) -> dict[str, Any]:
         ]
     else:
         params["handle"] = args.handle
+    size = len(json.dumps(params))
+    if params.get("urls") and size > MAX_URL_LIST_BYTES:
+        raise UsageError(
+            f"the URL list and the reference photos make a {size}-byte request: OpenWhisk "
+            "takes at most 1 MB; give fewer URLs, or --handle instead of a photo"
+        )
     return params
 
 

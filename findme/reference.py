@@ -21,7 +21,7 @@ from findme.jobs import JobStore
 from findme.settings import Settings
 from findme.sources import SourceUnavailable
 from findme.sources.folder import inside_root, photo_root, read_limited
-from findme.sources.profiles import profile_picture
+from findme.sources.profiles import network_of, profile_picture, shown
 
 
 class ReferenceUnusable(Exception):
@@ -41,11 +41,11 @@ class References:
 
 
 def _label(index: int, count: int, kind: str, value: str) -> str:
-    name = (
-        (value if "." in value and "@" not in value else "@" + value.lstrip("@"))
-        if kind == "handle"
-        else (value or "upload")
-    )
+    if kind == "handle":
+        network = network_of(value)
+        name = shown(value, network) if network else value
+    else:
+        name = value or "upload"
     return f"reference {index + 1} of {count} ({name})" if count > 1 else "reference photo"
 
 

@@ -18,8 +18,7 @@ from findme import replay
 from findme.errors import BadRequest
 from findme.images import PhotoError
 from findme.settings import Settings
-from findme.sources import SearchCutShort, SourceUnavailable
-from findme.sources import mastodon as mastodon_source
+from findme.sources import SearchCutShort, SourceUnavailable, mastodon_server
 from findme.sources.mastodon import MastodonSource, account_picture
 from findme.stages.register import register_search
 from tests import mastodon_api as m
@@ -38,7 +37,7 @@ def replaying(tmp_path: Path) -> Iterator[callable]:
     mocks: list[responses.RequestsMock] = []
 
     def start(interactions: list[dict]) -> responses.RequestsMock:
-        mastodon_source._instances.clear()
+        mastodon_server._instances.clear()
         mock = replay.install(x_api.write_cassette(tmp_path, interactions))
         mocks.append(mock)
         return mock
@@ -82,13 +81,14 @@ def test_hashtag_timelines_honour_peoples_choices(settings: Settings, replaying,
     assert entries[1]["origin"] == m.GROUP_ORIGIN  # compared by it, never downloaded
     assert warning == (
         "the Mastodon search was cut short: locked.example: locked.example lets only logged-in "
-        "users read its hashtag feeds (HTTP 401): its operator's choice; a FindMe operator can "
-        "set an access token for locked.example (mastodon_token)"
+        "users read its hashtag feeds (its settings say so): its operator's choice; a FindMe "
+        "operator can set an access token for locked.example (mastodon_token)"
     )
     pages = [c.request.url for c in mock.calls if "/timelines/tag/" in c.request.url]
     assert pages[0] == f"https://{m.SERVER}/api/v1/timelines/tag/pycon?only_media=true&limit=40"
     assert "max_id=104" in pages[1]
     assert all("Authorization" not in c.request.headers for c in mock.calls)
+    assert not [p for p in pages if m.LOCKED in p]  # its settings said no: not asked
     assert "tracker.example" not in " ".join(c.request.url for c in mock.calls)
 
 
@@ -122,6 +122,14 @@ def test_a_token_goes_only_to_its_server(replaying, caplog) -> None:
         sent = call.request.headers.get("Authorization")
         assert sent == (f"Bearer {m.TOKEN}" if m.LOCKED in call.request.url else None)
     assert m.TOKEN not in caplog.text and m.TOKEN not in repr(settings)
+
+
+def test_a_feed_that_answers_401_is_said_so(settings: Settings, replaying) -> None:
+    """A server whose settings do not say (before Mastodon 4.5) but answers 401."""
+    interactions = m.pycon_interactions()
+    replaying([m.instance(m.LOCKED, "media.locked.example"), interactions[6]])
+    with pytest.raises(SourceUnavailable, match=r"only logged-in users .* \(HTTP 401\)"):
+        list(MastodonSource(settings, [m.LOCKED], ["pycon"]).pages(None))
 
 
 def test_a_refused_token_is_said_so(replaying) -> None:
@@ -315,3 +323,16 @@ def test_without_instance_details_downloads_stay_on_the_server(
     assert warning is None and entries[0]["hosts"] == [m.SERVER]
     with pytest.raises(PhotoError, match=r"files\.mastodon\.example/.* is not on an allowed"):
         MastodonSource(settings, [m.SERVER], ["pycon"]).read(entries[0])
+
+
+def test_the_media_host_from_the_instance_icons(settings: Settings, replaying) -> None:
+    interactions = m.pycon_interactions()
+    described = m.instance(m.SERVER, m.MEDIA)
+    del described["json"]["thumbnail"]
+    described["json"]["icon"] = [
+        {"src": f"https://{m.MEDIA}/site_uploads/files/000/000/002/36x36/i.png", "size": "36x36"}
+    ]
+    replaying([described, *interactions[1:3], *interactions[8:]])
+    entries, _ = listed(MastodonSource(settings, [m.SERVER], ["pycon"]))
+    assert entries[0]["hosts"] == [m.MEDIA, m.SERVER]
+    assert MastodonSource(settings, [m.SERVER], ["pycon"]).read(entries[0])[:2] == b"\xff\xd8"

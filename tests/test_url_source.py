@@ -136,3 +136,7 @@ def test_the_cli_sends_the_list_of_a_text_file(tmp_path: Path) -> None:
     listing.write_text("\n".join(f"{BASE}/{'x' * 100}/{n}.jpg" for n in range(MAX_URLS)))
     with pytest.raises(UsageError, match="OpenWhisk takes at most 1 MB a request"):
         _search_params(args)
+    # A list that fits alone, with a reference photo in the same request, does not.
+    listing.write_text("\n".join(f"{BASE}/{'x' * 40}/{n:05}.jpg" for n in range(MAX_URLS)))
+    with pytest.raises(UsageError, match="give fewer URLs, or --handle instead of a photo"):
+        _search_params(args)

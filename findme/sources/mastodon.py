@@ -3,8 +3,8 @@ person's avatar (`@name@server`).
 
 A server only knows the posts that reached it, so a search may read several; a
 photo seen on two servers is compared once (by its origin URL, `remote_url`,
-never downloaded: the first server's own copy, `url`, is). People's choices are honoured: only
-`public` posts, only authors who let their posts be searched (`indexable`, or
+never downloaded: the first server's own copy, `url`, is). People's choices
+are honoured: only `public` posts, only authors who let their posts be searched (`indexable`, or
 `discoverable` when the operator allows it), never `noindex` accounts;
 `sensitive` posts are marked. API calls and downloads go only to the server and
 its media host, under the download rules of findme.download.
@@ -14,37 +14,28 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from findme.download import ApiResponse, call_api, fetch
+from findme.download import ApiResponse, fetch
 from findme.errors import BadRequest
-from findme.images import PhotoError
 from findme.jobs import JobStore
 from findme.settings import Settings
 from findme.sources import SearchCutShort, SourceUnavailable
-from findme.sources.pacing import remaining, reset_time, wait_until
+from findme.sources.mastodon_server import MastodonServer, ServerInfo
 from findme.store import job_store
 
 PAGE_LIMIT = 40  # Mastodon's largest page of a timeline
 MAX_TAGS = 5  # the tag of the path and up to 4 more with any[]
 MAX_SERVERS = 10
 DEFAULT_MAX_POSTS = 1000  # posts read per server
-MAX_RETRIES = 2
-MAX_RATE_LIMIT_WAITS = 2
-INSTANCE_CACHE_SECONDS = 600
 # Mastodon's hashtag rule: word characters, at least one of them not a digit.
 TAG_PATTERN = re.compile(r"^#?(\w*[^\W\d]\w*)$")
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 SERVER_PATTERN = re.compile(rf"^(?:{_LABEL}\.)+[a-z][a-z0-9-]*[a-z0-9]$")
 ACCOUNT_PATTERN = re.compile(r"^@?([A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*)@([^@\s/]+)$")
-
-
-class RateLimited(SourceUnavailable):
-    """The server's rate limit was reached and there is no time to wait for it."""
 
 
 def parse_tags(query: str) -> list[str]:
@@ -101,110 +92,6 @@ def parse_account(handle: str) -> tuple[str, str] | None:
     if not found or not SERVER_PATTERN.match(found.group(2).lower()):
         return None
     return found.group(1), found.group(2).lower()
-
-
-@dataclass
-class ServerInfo:
-    hosts: frozenset[str]  # the server and its media host: where downloads may go
-    hashtag_feeds: dict[str, str] = field(default_factory=dict)
-
-
-_instances: dict[str, tuple[float, ServerInfo]] = {}
-
-
-class MastodonServer:
-    """API calls to one server, paced by its X-RateLimit-* headers."""
-
-    def __init__(self, host: str, settings: Settings) -> None:
-        self.host, self.settings = host, settings
-        self.token = settings.mastodon_tokens.get(host)
-        self.blocked_until: float | None = None
-
-    def get(self, url: str, params: dict[str, Any] | None = None) -> ApiResponse:
-        headers = {"Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        waits = retries = 0
-        while True:
-            blocked = self.blocked_until and self.blocked_until > time.time()
-            if blocked and not wait_until(self.blocked_until, self.settings):
-                raise self._rate_limited()
-            self.blocked_until = None
-            try:
-                response = call_api(
-                    "GET", url, frozenset({self.host}), headers=headers, params=params
-                )
-            except PhotoError as error:
-                retries += 1
-                if retries > MAX_RETRIES or "did not answer" not in str(error):
-                    raise SourceUnavailable(f"{self.host} could not be reached: {error}") from None
-                time.sleep(0.5 * 2**retries)
-                continue
-            reset = reset_time(response.headers.get("X-RateLimit-Reset"))
-            if response.status_code == 429:
-                waits += 1
-                self.blocked_until = reset or time.time() + 300
-                if waits > MAX_RATE_LIMIT_WAITS:
-                    raise self._rate_limited()
-                continue
-            if response.status_code >= 500 and retries < MAX_RETRIES:
-                retries += 1
-                time.sleep(0.5 * 2**retries)
-                continue
-            left = remaining(response.headers, "X-RateLimit-Remaining")
-            if left is not None and left <= 1:
-                self.blocked_until = reset or time.time() + 300
-            return response
-
-    def _rate_limited(self) -> RateLimited:
-        at = time.strftime("%H:%M:%S UTC", time.gmtime(self.blocked_until or time.time()))
-        return RateLimited(
-            f"{self.host}'s rate limit (300 requests per 5 minutes) was reached; it resets at {at}"
-        )
-
-    def info(self) -> ServerInfo:
-        """Where the server keeps its media, and who may read its hashtag feeds."""
-        cached = _instances.get(self.host)
-        if cached and time.time() - cached[0] < INSTANCE_CACHE_SECONDS:
-            return cached[1]
-        response = self.get(f"https://{self.host}/api/v2/instance")
-        if response.status_code == 404:  # before Mastodon 4.0
-            response = self.get(f"https://{self.host}/api/v1/instance")
-        document = response.json if isinstance(response.json, dict) else None
-        if response.status_code != 200 or document is None:
-            # No word on a media host: downloads only from the server itself.
-            return ServerInfo(frozenset({self.host}))
-        thumbnail = document.get("thumbnail")
-        if isinstance(thumbnail, dict):
-            thumbnail = thumbnail.get("url")
-        hosts = {self.host}
-        if isinstance(thumbnail, str) and thumbnail.startswith("https://"):
-            hosts.add((urlsplit(thumbnail).hostname or self.host).lower())
-        access = ((document.get("configuration") or {}).get("timelines_access") or {}).get(
-            "hashtag_feeds"
-        )
-        info = ServerInfo(frozenset(hosts), access if isinstance(access, dict) else {})
-        _instances[self.host] = (time.time(), info)
-        return info
-
-    def refused(self, response: ApiResponse, what: str) -> SourceUnavailable:
-        """Why the server refused a call, in a person's words."""
-        code = response.status_code
-        if code in (401, 403):
-            if self.token:
-                return SourceUnavailable(
-                    f"{self.host} refused FindMe's access token while {what} (HTTP {code})"
-                )
-            return SourceUnavailable(
-                f"{self.host} lets only logged-in users read its hashtag feeds (HTTP {code}): "
-                f"its operator's choice; a FindMe operator can set an access token for "
-                f"{self.host} (mastodon_token)"
-            )
-        if code == 404:
-            return SourceUnavailable(f"{self.host} has no such page while {what} (HTTP 404)")
-        if code == 422:
-            return SourceUnavailable(f"{self.host} refused the search while {what} (HTTP 422)")
-        return SourceUnavailable(f"{self.host} failed while {what} (HTTP {code})")
 
 
 def _visible(status: dict[str, Any], settings: Settings) -> bool:
@@ -304,10 +191,7 @@ class MastodonSource:
             server = MastodonServer(host, self.settings)
             try:
                 info = server.info()
-                if info.hashtag_feeds and all(
-                    info.hashtag_feeds.get(k) == "disabled" for k in ("local", "remote")
-                ):
-                    raise SourceUnavailable(f"{host} has turned its hashtag feeds off")
+                _check_feed_access(server, info)
                 url, params = (next_url, None) if next_url else _tag_url(host, self.tags)
                 while url and posts < self.max_posts:
                     response = server.get(url, params)
@@ -349,6 +233,17 @@ class MastodonSource:
         server = str(entry.get("server", "")).lower()
         hosts = frozenset(str(h).lower() for h in entry.get("hosts", []) if h) | {server}
         return fetch(url, hosts - {""})
+
+
+def _check_feed_access(server: MastodonServer, info: ServerInfo) -> None:
+    """Says, before asking, when the server's settings (Mastodon 4.5's
+    timelines_access) keep its hashtag feeds from FindMe: without a token, any part
+    (local or remote posts) not public makes the whole feed need a login."""
+    access = {info.hashtag_feeds.get(part) for part in ("local", "remote")} - {None}
+    if access == {"disabled"}:
+        raise SourceUnavailable(f"{server.host} has turned its hashtag feeds off")
+    if access - {"public"} and not server.token:
+        raise server.restricted("its settings say so")
 
 
 def _next_page(response: ApiResponse, host: str) -> str | None:

@@ -111,13 +111,16 @@ def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str
 def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     folder = params.optional_str(args, "folder", 1024)
     query = params.optional_str(args, "query", 512)
+    guessed = [
+        name for name, given in (("urls", "urls"), ("mastodon", "servers")) if args.get(given)
+    ]
     source = params.optional_str(args, "source", 32)
-    if source is None and folder is None and query is None and not args.get("urls"):
+    if source is None and folder is None and query is None and not guessed:
         raise BadRequest(
             "a folder, a list of photo URLs or a query is needed: folder (a folder under "
             "the photo root), urls, or query (an X search such as '#pycon')"
         )
-    source = source or ("folder" if folder else "urls" if args.get("urls") else "twitter")
+    source = source or ("folder" if folder else guessed[0] if guessed else "twitter")
     if source not in SOURCES:
         raise BadRequest(f"source must be one of: {', '.join(SOURCES)} (got {source!r})")
     if source in ("mastodon", "bluesky"):
