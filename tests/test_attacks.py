@@ -323,7 +323,7 @@ def test_odd_photo_paths_are_not_found(local: LocalFindMe, path: str) -> None:
         ({"folder": "\ud800", "reference_image": OBAMA}, "folder is not valid text"),
         ({"query": "#x\ud800", "handle": "someone"}, "query is not valid text"),
         ({"folder": "a" * 300, "reference_image": OBAMA}, "folder is too long for a file name"),
-        ({"folder": "", "reference_image": OBAMA}, "a folder, a list of photo URLs or a query is needed"),
+        ({"folder": "", "reference_image": OBAMA}, "a folder, a list of photo URLs or a query"),
     ],
 )
 def test_odd_parameters_get_a_clear_400(
