@@ -25,9 +25,10 @@ class State(str, Enum):
     COMPARING = "comparing"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # stopped by the person; `findme search --resume` goes on
 
 
-FINAL_STATES = {State.DONE.value, State.FAILED.value}
+FINAL_STATES = {State.DONE.value, State.FAILED.value, State.CANCELLED.value}
 
 
 class Outcome(str, Enum):
@@ -105,7 +106,7 @@ def job_keys(job_id: str) -> list[str]:
 _COMPLETE_IF_FINISHED = """
 local function complete_if_finished(job, photos, done, now)
   local state = redis.call('HGET', job, 'state')
-  if state == 'done' or state == 'failed' then return state end
+  if state == 'done' or state == 'failed' or state == 'cancelled' then return state end
   if redis.call('HGET', job, 'search_done') == '1'
      and redis.call('SCARD', done) >= redis.call('SCARD', photos) then
     redis.call('HSET', job, 'state', 'done', 'finished', now)
@@ -121,7 +122,7 @@ _RECORD_OUTCOME = (
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or state == 'failed' then return 'ignored' end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return 'ignored' end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'foreign' end
 if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 'duplicate' end
 if ARGV[2] == 'match' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[3]) end
@@ -139,7 +140,7 @@ _FINISH_SEARCH = (
     + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'unknown' end
-if state == 'done' or state == 'failed' then return state end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return state end
 redis.call('HSET', KEYS[1], 'search_done', '1', 'updated', ARGV[1])
 if redis.call('SCARD', KEYS[3]) < redis.call('SCARD', KEYS[2]) then
   redis.call('HSET', KEYS[1], 'state', 'comparing')
@@ -148,6 +149,31 @@ return complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 """
 )
 
+
+# Cancels a running job; a finished one stays as it is.
+# KEYS: job; ARGV: now
+_CANCEL = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'unknown' end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return state end
+redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1], 'updated', ARGV[1])
+return 'cancelled'
+"""
+
+# Reopens a cancelled or failed job for `findme search --resume`: photos never
+# recorded are forgotten, so the next listing sends them again and only them.
+# KEYS: job, photos, done; ARGV: now
+_REOPEN = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'unknown' end
+if state ~= 'cancelled' and state ~= 'failed' then return state end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('SINTERSTORE', KEYS[2], KEYS[2], KEYS[3])
+end
+redis.call('HDEL', KEYS[1], 'search_started', 'search_done', 'error', 'finished')
+redis.call('HSET', KEYS[1], 'state', 'queued', 'updated', ARGV[1])
+return 'queued'
+"""
 
 # Writes fields only while the job exists, so a late event for a deleted or
 # expired job cannot bring back a partial record without a TTL.
@@ -181,6 +207,8 @@ class JobStore:
         self._record = client.register_script(_RECORD_OUTCOME)
         self._finish = client.register_script(_FINISH_SEARCH)
         self._update = client.register_script(_UPDATE_IF_EXISTS)
+        self._cancel = client.register_script(_CANCEL)
+        self._reopen = client.register_script(_REOPEN)
 
     # -- jobs ---------------------------------------------------------------
     def create(
@@ -216,6 +244,26 @@ class JobStore:
 
     def fail(self, job_id: str, reason: str) -> None:
         self.update(job_id, state=State.FAILED.value, error=reason, finished=str(time.time()))
+
+    def cancel(self, job_id: str) -> str:
+        """Stops a running job: "cancelled", the final state it already had, or "unknown"."""
+        return _text(self._cancel(keys=[job_key(job_id)], args=[str(time.time())]))
+
+    def reopen(self, job_id: str) -> str:
+        """A cancelled or failed job queued again, keeping every photo already recorded."""
+        keys = [job_key(job_id), photos_key(job_id), done_key(job_id)]
+        return _text(self._reopen(keys=keys, args=[str(time.time())]))
+
+    def job_ids(self, limit: int = 1000) -> list[str]:
+        """The jobs of this Redis database (a SCAN, for `findme jobs`), at most limit."""
+        found = []
+        for key in self.redis.scan_iter(match=job_key("*"), count=500):
+            job_id = _text(key)[len(job_key("")) :]
+            if ":" not in job_id:
+                found.append(job_id)
+                if len(found) >= limit:
+                    break
+        return found
 
     def take_uploads(self, job_id: str) -> dict[int, bytes]:
         """The uploaded reference photos by position; deleted once read (biometric data)."""
@@ -284,6 +332,10 @@ class JobStore:
             pipe.sadd(rejected_key(job_id), photo)
             pipe.expire(rejected_key(job_id), self.ttl)
             pipe.execute()
+
+    def unreject(self, job_id: str, photo: str) -> bool:
+        """Undoes a "Not me"; True when the photo had been rejected."""
+        return bool(self.redis.srem(rejected_key(job_id), photo))
 
     def rejected(self, job_id: str) -> set[str]:
         return {_text(p) for p in self.redis.smembers(rejected_key(job_id))}

@@ -9,7 +9,7 @@ from findme import params
 from findme.errors import ActionError, NotFound, run_action
 from findme.events import fire_trigger
 from findme.jobs import FINAL_STATES, JobStore, State
-from findme.reference import ReferenceUnusable, reference_descriptors
+from findme.reference import ReferenceUnusable, load_references, reference_descriptors
 from findme.settings import Settings
 from findme.sources import open_source
 from findme.sources.twitter import SearchCutShort, XUnavailable
@@ -56,12 +56,14 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         return {"job_id": job_id, "skipped": "this job's search has already run"}
     store.set_state(job_id, State.SEARCHING)
     try:
-        references = reference_descriptors(job_id, job, store, settings)
-        store.update(
-            job_id,
-            reference_fingerprints=json.dumps(references.fingerprints),
-            reference_notes=json.dumps(references.notes),
-        )
+        # A resumed search keeps the descriptors it had: its uploads were deleted once read.
+        if not job.get("reference_fingerprints") or load_references(job, store) is None:
+            references = reference_descriptors(job_id, job, store, settings)
+            store.update(
+                job_id,
+                reference_fingerprints=json.dumps(references.fingerprints),
+                reference_notes=json.dumps(references.notes),
+            )
         batches = _fire_batches(job_id, job, store, settings)
     except ReferenceUnusable as error:
         store.fail(job_id, str(error))
