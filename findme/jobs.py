@@ -254,7 +254,7 @@ class JobStore:
         keys = [job_key(job_id), photos_key(job_id), done_key(job_id)]
         return _text(self._reopen(keys=keys, args=[str(time.time())]))
 
-    def job_ids(self, limit: int = 1000) -> list[str]:
+    def job_ids(self, limit: int = 10_000) -> list[str]:
         """The jobs of this Redis database (a SCAN, for `findme jobs`), at most limit."""
         found = []
         for key in self.redis.scan_iter(match=job_key("*"), count=500):

@@ -64,11 +64,18 @@ def serve(conn: Connection, action_file: str, env: dict[str, str]) -> None:
     replay.install_from(Settings.load().replay_file)
     sys.path.insert(0, os.path.dirname(action_file))
     main = runpy.run_path(action_file, run_name="__action__")["main"]
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the engine stopped while this worker was starting
+        return
     while True:
         try:
             activation_env, params = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError, KeyboardInterrupt):  # the engine has gone
             return
         os.environ.update(activation_env)
-        conn.send(_run(main, params))
+        result = _run(main, params)
+        try:
+            conn.send(result)
+        except OSError:  # the engine has gone (its command ended): so does this worker
+            return
