@@ -154,10 +154,21 @@ return complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 # KEYS: job; ARGV: now
 _CANCEL = """
 local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'unknown', 0} end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return {state, 0} end
+redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1], 'updated', ARGV[1])
+return {'cancelled', 1}
+"""
+
+# Moves a running job on (searching, comparing); an ended one stays ended, so a
+# search that goes on listing cannot bring a cancelled job back.
+# KEYS: job; ARGV: state, now
+_SET_RUNNING_STATE = """
+local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'unknown' end
 if state == 'done' or state == 'failed' or state == 'cancelled' then return state end
-redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1], 'updated', ARGV[1])
-return 'cancelled'
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2])
+return ARGV[1]
 """
 
 # Reopens a cancelled or failed job for `findme search --resume`: photos never
@@ -208,6 +219,7 @@ class JobStore:
         self._finish = client.register_script(_FINISH_SEARCH)
         self._update = client.register_script(_UPDATE_IF_EXISTS)
         self._cancel = client.register_script(_CANCEL)
+        self._set_running = client.register_script(_SET_RUNNING_STATE)
         self._reopen = client.register_script(_REOPEN)
 
     # -- jobs ---------------------------------------------------------------
@@ -240,14 +252,16 @@ class JobStore:
         return bool(self.redis.hsetnx(job_key(job_id), "search_started", str(time.time())))
 
     def set_state(self, job_id: str, state: State) -> None:
-        self.update(job_id, state=state.value)
+        self._set_running(keys=[job_key(job_id)], args=[state.value, str(time.time())])
 
     def fail(self, job_id: str, reason: str) -> None:
         self.update(job_id, state=State.FAILED.value, error=reason, finished=str(time.time()))
 
-    def cancel(self, job_id: str) -> str:
-        """Stops a running job: "cancelled", the final state it already had, or "unknown"."""
-        return _text(self._cancel(keys=[job_key(job_id)], args=[str(time.time())]))
+    def cancel(self, job_id: str) -> tuple[str, bool]:
+        """Stops a running job: (its state now, whether this call stopped it); the
+        state is "unknown" for no such job."""
+        state, changed = self._cancel(keys=[job_key(job_id)], args=[str(time.time())])
+        return _text(state), bool(changed)
 
     def reopen(self, job_id: str) -> str:
         """A cancelled or failed job queued again, keeping every photo already recorded."""

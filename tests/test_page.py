@@ -455,3 +455,30 @@ def test_another_api_origin_gets_nothing_until_the_person_confirms_it(
     )
     to_other = [(url, secret) for url, secret in sent if url.startswith("http://127.0.0.2")]
     assert to_other and all(secret is None for _, secret in to_other)
+
+
+def test_delete_asks_first_then_clears_the_search(local: LocalFindMe, page: Page) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    job_id = re.search(r"job=([0-9a-f]+)", page.url).group(1)
+    asked: list[str] = []
+
+    def decline(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.click("#delete-search")
+    assert asked and "cannot be undone" in asked[0]
+    assert page.locator("#matches li").count() == 3  # said no: nothing changed
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-search")
+    page.wait_for_selector("#flash:not([hidden])")
+    assert "deleted" in page.locator("#flash").text_content()
+    assert page.locator("#progress").is_hidden() and page.locator("#results").is_hidden()
+    assert job_id not in page.url
+    assert job_id not in (page.locator("#history").inner_html() or "")
+    no_axe_violations(page, "deleted")
+    page.goto(f"{local.api_host}/?job={job_id}")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "no longer exists" in page.locator("#error").text_content()

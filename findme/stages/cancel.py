@@ -14,11 +14,11 @@ from findme.store import job_store
 def cancel_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
     job_id = params.job_id(args)
-    state = job_store(settings).cancel(job_id)
+    state, stopped = job_store(settings).cancel(job_id)
     if state == "unknown":
         raise NotFound(f"no job {job_id} (unknown or expired)")
     # A search that had already ended keeps its state: cancelling it changes nothing.
-    return {"job_id": job_id, "state": state, "cancelled": state == "cancelled"}
+    return {"job_id": job_id, "state": state, "cancelled": stopped}
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:
