@@ -295,7 +295,7 @@ async function startSearch(event) {
     }
     Object.assign(params, folder ? { source: "folder", folder } : { source: "twitter" });
     const { job_id: jobId } = await FindMeApi.call("register_search", params);
-    const label = folder ? `${folder === "." ? "All photos" : folder}, ${new Date().toLocaleDateString()}` : query;
+    const label = folder ? (folder === "." ? "All photos" : `Folder ${folder}`) : query;
     remember(jobId, label);
     saveSearches(searches().map((s) => (s.job_id === jobId ? { ...s, folder } : s)));
     FindMeResults.setFilterMax(params.threshold);

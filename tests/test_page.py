@@ -482,3 +482,72 @@ def test_delete_asks_first_then_clears_the_search(local: LocalFindMe, page: Page
     page.goto(f"{local.api_host}/?job={job_id}")
     page.wait_for_selector("#error:not([hidden])")
     assert "no longer exists" in page.locator("#error").text_content()
+
+
+def test_three_hundred_results_from_urls_stay_quick_and_zip_in_the_browser(
+    local: LocalFindMe, page: Page
+) -> None:
+    """A deployment's search: photos are https URLs, so the page fetches and zips them."""
+    jpeg = pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 300))
+    box = [40, 200, 200, 40]
+    matches = [
+        {
+            "photo": f"https://pbs.twimg.com/media/p{i:03}.jpg",
+            "post_url": f"https://x.com/someone/status/{1000 + i}",
+            "author": "someone",
+            "distance": round(0.2 + 0.0012 * i, 4),
+            "confidence": "strong" if i < 250 else "possible",
+            "box": box,
+            "faces": 1,
+            "width": 300,
+            "height": 300,
+        }
+        for i in range(320)
+    ]
+    pages = [matches[:200], matches[200:]]  # search_status as the lead pages it
+
+    def status(route: Route) -> None:
+        cursor = int(re.search(r"cursor=(\d+)", route.request.url).group(1))
+        part = pages[cursor]
+        body = {
+            "job_id": "a" * 32,
+            "state": "done",
+            "query": "#pycon",
+            "source": "twitter",
+            "threshold": 0.6,
+            "created": 1_790_000_000,
+            "photos_total": 900,
+            "photos_done": 900,
+            "photos_failed": 0,
+            "search_done": True,
+            "matches": part,
+            "failed": [],
+            "next_cursor": "1" if cursor == 0 else None,
+        }
+        route.fulfill(status=200, body=json.dumps(body), content_type="application/json")
+
+    page.route("**/search_status.json*", status)
+    page.route(
+        "https://pbs.twimg.com/**",
+        lambda route: route.fulfill(
+            status=200,
+            body=jpeg,
+            content_type="image/jpeg",
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+    )
+    page.goto(f"{local.api_host}/?job={'a' * 32}")
+    wait_done(page)
+    assert page.locator("#matches li").count() == 60  # the rest a click away
+    assert "Your photos (320)" in page.locator("#results-title").text_content()
+    page.check("#strong-only")
+    assert "250 shown of 320" in page.locator("#results-title").text_content()
+    page.uncheck("#strong-only")
+    no_axe_violations(page, "320 results")
+    shot(page, "desktop-6-many")
+    with page.expect_download(timeout=120_000) as download:
+        page.click("#download-zip")
+    archive = zipfile.ZipFile(Path(download.value.path()))
+    assert len(archive.namelist()) == 320
+    assert archive.read(archive.namelist()[0]) == jpeg
+    assert "Saved 320 photos" in page.locator("#download-status").text_content()
