@@ -168,6 +168,7 @@ function render(status) {
   const before = current.status;
   current.status = status;
   if (status.source === "folder" && status.folder) current.folder = status.folder;
+  if (!before && Number.isFinite(status.threshold)) FindMeResults.setFilterMax(status.threshold);
   if (!current.label) current.label = status.query || (status.folder === "." ? "All photos" : status.folder);
   $("progress").hidden = false;
   $("state").textContent = STATE_WORDS[status.state] || status.state;
@@ -491,6 +492,8 @@ function wire() {
   $("folder").addEventListener("change", showQueryField);
   $("threshold").addEventListener("input", () => {
     $("threshold-value").textContent = Number($("threshold").value).toFixed(2);
+    // After a search, the form's slider filters what was found (up to the search's own).
+    if (current.status) FindMeResults.filterTo(Math.min(Number($("threshold").value), current.status.threshold));
   });
   $("cancel").addEventListener("click", async () => {
     try {

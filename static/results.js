@@ -251,6 +251,11 @@ const FindMeResults = (() => {
     wire, show, reset, draw, originalUrl, previewUrl, visibleMatches, displayName, isHttps,
     get selected() { return state.selected; },
     set onReview(callback) { state.onReview = callback; },
+    filterTo(value) {
+      $("filter").value = String(value);
+      $("filter-value").textContent = Number(value).toFixed(2);
+      draw();
+    },
     setFilterMax(threshold) {
       $("filter").max = String(threshold);
       $("filter").value = String(threshold);

@@ -551,3 +551,37 @@ def test_three_hundred_results_from_urls_stay_quick_and_zip_in_the_browser(
     assert len(archive.namelist()) == 320
     assert archive.read(archive.namelist()[0]) == jpeg
     assert "Saved 320 photos" in page.locator("#download-status").text_content()
+
+
+def test_a_lost_connection_is_retried_and_its_notice_goes(local: LocalFindMe, page: Page) -> None:
+    dropped = {"count": 0}
+
+    def drop(route: Route) -> None:
+        if dropped["count"] < 3:
+            dropped["count"] += 1
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    page.route("**/search_status.json*", drop)
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    page.wait_for_function(
+        "document.querySelector('#notice').textContent.includes('cannot be reached')"
+    )
+    wait_done(page)
+    assert page.locator("#notice").is_hidden() and page.locator("#error").is_hidden()
+    assert page.locator("#matches li").count() == 3
+
+
+def test_x_without_a_token_says_so_in_words(local: LocalFindMe, page: Page) -> None:
+    page.goto(f"{local.api_host}/")
+    page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
+    page.select_option("#folder", label="Posts on X matching a search")
+    assert page.locator("#query").is_visible()
+    page.fill("#query", "#pycon")
+    page.fill("#handle", "@someone")
+    page.click("#start")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    message = page.locator("#error").text_content()
+    assert "bearer" not in message.lower() and "not set up" in message, message
+    assert page.locator("#start").is_enabled()
