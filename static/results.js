@@ -20,7 +20,12 @@ const FindMeResults = (() => {
   }
   // A JPEG any browser shows (TIFF, BMP, 16-bit PNG included), at most `side` px.
   function previewUrl(match, side) {
-    if (isHttps(match.photo)) return match.photo;
+    if (isHttps(match.photo)) {
+      const url = new URL(match.photo);
+      // X serves each photo in several sizes: a card needs its small one.
+      if (url.hostname === "pbs.twimg.com") url.searchParams.set("name", side <= 400 ? "small" : "large");
+      return url.href;
+    }
     return `${FindMeApi.localBase}/previews/${joinPath(state.folder, match.photo)}?side=${side}`;
   }
   const postLink = (match) => (isHttps(match.post_url) ? match.post_url : "");
