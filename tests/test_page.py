@@ -73,6 +73,10 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
 
 
+def screen_of(page: Page) -> str:
+    return "phone" if page.viewport_size["width"] < 500 else "desktop"
+
+
 def start_search(page: Page, local: LocalFindMe, folder: str, photo: Path) -> None:
     page.goto(f"{local.api_host}/")
     page.wait_for_selector(f'#folder option[value="{folder}"]', state="attached")
@@ -268,6 +272,7 @@ def test_reports_are_named_escaped_and_safe_in_a_spreadsheet(
     assert "<img src=x" not in made and "javascript:" not in made and "<b>" not in made
 
 
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
 def test_review_in_bulk_undo_a_not_me_and_see_the_rejected(local: LocalFindMe, page: Page) -> None:
     start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
     wait_done(page)
@@ -333,6 +338,7 @@ def test_many_results_come_in_pages_and_a_search_can_be_stopped(
     assert page.locator("#more").is_hidden()
 
 
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
 def test_stop_a_running_search(local: LocalFindMe, page: Page) -> None:
     folder = local.photo_root / "page-slow"
     folder.mkdir(exist_ok=True)
@@ -345,9 +351,10 @@ def test_stop_a_running_search(local: LocalFindMe, page: Page) -> None:
     page.wait_for_function("document.querySelector('#state').textContent.startsWith('Stopped')")
     assert page.locator("#start").is_enabled() and page.locator("#cancel").is_hidden()
     no_axe_violations(page, "stopped")
-    shot(page, "desktop-4-stopped")
+    shot(page, f"{screen_of(page)}-4-stopped")
 
 
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
 def test_a_failed_search_is_not_a_dead_end(local: LocalFindMe, page: Page) -> None:
     start_search(page, local, "event/talk", local.photo_root / "refs" / "suit.jpg")
     page.wait_for_selector("#error:not([hidden])", timeout=60_000)
@@ -358,7 +365,7 @@ def test_a_failed_search_is_not_a_dead_end(local: LocalFindMe, page: Page) -> No
     assert requests == []  # polling stopped
     assert page.locator("#download-zip").is_hidden()
     no_axe_violations(page, "failed")
-    shot(page, "desktop-5-failed")
+    shot(page, f"{screen_of(page)}-5-failed")
 
 
 def test_an_unknown_link_says_so_and_stops(local: LocalFindMe, page: Page) -> None:
@@ -434,6 +441,7 @@ def test_a_busy_platform_is_waited_out(local: LocalFindMe, page: Page) -> None:
     assert page.locator("#matches li").count() == 3
 
 
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
 def test_another_api_origin_gets_nothing_until_the_person_confirms_it(
     local: LocalFindMe, page: Page
 ) -> None:
@@ -457,6 +465,7 @@ def test_another_api_origin_gets_nothing_until_the_person_confirms_it(
     assert to_other and all(secret is None for _, secret in to_other)
 
 
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
 def test_delete_asks_first_then_clears_the_search(local: LocalFindMe, page: Page) -> None:
     start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
     wait_done(page)
