@@ -37,6 +37,8 @@ from findme.stages.status import status_document
 from findme.store import redis_client
 
 POLL_SECONDS = 0.1  # a status activation costs about 3 ms in the local engine
+# A running job with no progress for this long lost its process (killed, crashed).
+INTERRUPTED_AFTER_SECONDS = 30
 
 
 class UsageError(Exception):
@@ -196,8 +198,18 @@ def _resume_params(job_id: str) -> tuple[dict[str, str], Path | None]:
         job = store.fields(job_id)
     if job is None:
         raise UsageError(f"no job {job_id} (unknown or expired)")
+    if job.get("state") == "done":
+        raise UsageError(f"job {job_id} is done: there is nothing left to search")
     if job.get("state") not in ("cancelled", "failed"):
-        raise UsageError(f"job {job_id} is {job.get('state')}: only a stopped search resumes")
+        # Interrupted (its process was killed): stopped here first, unless it is
+        # still making progress in another process.
+        if time.time() - float(job.get("updated", 0)) < INTERRUPTED_AFTER_SECONDS:
+            raise UsageError(
+                f"job {job_id} is still running (it made progress in the last "
+                f"{INTERRUPTED_AFTER_SECONDS} s); stop it first, or wait"
+            )
+        with _job_store() as store:
+            store.cancel(job_id)
     root = Path(job["photo_root"]) if job.get("photo_root") else None
     if job.get("source") == "folder" and (root is None or not root.is_dir()):
         raise UsageError(f"the folder of job {job_id} is no longer there: {root}")
@@ -449,6 +461,18 @@ def _job_row(status: Any) -> dict[str, Any]:
     }
 
 
+def command_cancel(args: argparse.Namespace) -> int:
+    with _job_store() as store:
+        state, stopped = store.cancel(args.job_id)
+    if state == "unknown":
+        raise UsageError(f"no job {args.job_id} (unknown or expired)")
+    if stopped:
+        print(f"stopped job {args.job_id}; go on with: findme search --resume {args.job_id}")
+    else:
+        print(f"job {args.job_id} had already ended ({state})")
+    return 0
+
+
 def command_delete(args: argparse.Namespace) -> int:
     with _job_store() as store:
         if not store.delete(args.job_id):
@@ -609,6 +633,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=command_eval)
+
+    cancel = commands.add_parser("cancel", help="stop a running search (it can be resumed)")
+    cancel.add_argument("job_id")
+    cancel.set_defaults(run=command_cancel)
 
     delete = commands.add_parser("delete", help="delete a job, its matches and its descriptor")
     delete.add_argument("job_id")

@@ -368,3 +368,43 @@ def test_eval_refuses_what_it_cannot_measure(tmp_path: Path) -> None:
     assert len([line for line in run.stdout.splitlines() if line.startswith("   1 ")]) == 1
     assert "margin      near false - far true" in run.stdout
     assert "suggested --threshold" in run.stdout
+
+
+def test_a_killed_search_resumes_once_stopped(tmp_path: Path) -> None:
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    obama = pv.photo("obama2.jpg")
+    salt = os.urandom(3)
+    for i in range(24):
+        photo = pv.shrunk(obama, 1500 - 9 * i).convert("RGB")
+        photo.putpixel((0, 0), (salt[0], salt[1], salt[2]))
+        (folder / f"k{i:02}.png").write_bytes(pv.encoded(photo, "PNG"))
+    search = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "findme", "search", "--workers", "1"),
+            *("--reference", str(pv.PHOTOS / "obama.jpg"), "--folder", str(folder)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    job_id = search.stderr.readline().split("findme: search ", 1)[1].split()[0]
+    store = redis.Redis.from_url(os.environ["REDIS_URL"])
+    deadline = time.monotonic() + 120
+    while store.scard(done_key(job_id)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(search.pid, signal.SIGKILL)  # a crash: nothing is cancelled
+    search.wait(timeout=30)
+    refused = findme("search", "--resume", job_id)
+    assert refused.returncode == 2 and "is still running" in refused.stderr
+    stopped = findme("cancel", job_id)
+    assert stopped.returncode == 0 and f"--resume {job_id}" in stopped.stdout
+    resumed = findme("search", "--json", "--resume", job_id)
+    assert resumed.returncode == 0, resumed.stderr
+    result = json.loads(resumed.stdout)
+    assert result["state"] == "done"
+    assert result["photos_total"] == result["photos_done"] == 24
+    assert len(result["matches"]) == 24
+    done_twice = findme("search", "--resume", job_id)
+    assert done_twice.returncode == 2 and "nothing left to search" in done_twice.stderr
