@@ -400,6 +400,7 @@ def command_report(args: argparse.Namespace) -> int:
             raise UsageError(f"no job {args.job_id} (unknown or expired)")
         document = {**status_document(status), "photo_root": status.fields.get("photo_root")}
         document["folder"] = status.fields.get("folder", "")
+        document["references"] = status.fields.get("references", "[]")
         output = args.output or Path(_report_name(document, args.format))
         if args.format == "zip":
             if str(output) == "-":

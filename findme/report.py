@@ -146,6 +146,13 @@ def to_html(status: dict[str, Any], photo_bytes: Callable[[dict[str, Any]], byte
         if status.get("source") != "folder"
         else f"folder {folder if folder != '.' else 'of all photos'}"
     )
+    references = [
+        f"@{r.get('value')}"
+        if r.get("kind") == "handle"
+        else (r.get("value") or "an uploaded photo")
+        for r in json.loads(status.get("references") or "[]")
+    ]
+    reference = f"; reference: {', '.join(references)}" if references else ""
     title = status.get("query") or (
         f"Photos in {folder}" if folder != "." else "FindMe search of all photos"
     )
@@ -185,6 +192,7 @@ def to_html(status: dict[str, Any], photo_bytes: Callable[[dict[str, Any]], byte
         f"<h1>{html.escape(title)}</h1>"
         f'<p class="meta">{len(status["matches"])} photos of you among '
         f"{int(status['photos_total'])} in the {html.escape(where)}; faces up to distance "
-        f"{float(status.get('threshold') or 0):.2f}; searched {created:%Y-%m-%d %H:%M} UTC</p>"
+        f"{float(status.get('threshold') or 0):.2f}{html.escape(reference)}; "
+        f"searched {created:%Y-%m-%d %H:%M} UTC</p>"
         f"<ul>{''.join(items)}</ul></main></body></html>"
     )

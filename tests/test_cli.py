@@ -167,7 +167,7 @@ def test_report_of_a_finished_search(event: tuple[Path, dict[str, bool]], tmp_pa
     text = page.read_text()
     assert text.count('src="data:image/jpeg;base64,') == 3  # photos inside: self-contained
     assert "<h1>#pycon</h1>" in text and "3 photos of you among 3" in text
-    assert "faces up to distance 0.60" in text
+    assert "faces up to distance 0.60; reference: an uploaded photo" in text
 
     # By default a file named after the search, never 1 MB of HTML on the terminal.
     default = subprocess.run(
