@@ -496,11 +496,17 @@ function wire() {
     if (current.status) FindMeResults.filterTo(Math.min(Number($("threshold").value), current.status.threshold));
   });
   $("cancel").addEventListener("click", async () => {
+    $("cancel").disabled = true;
+    notice("Stopping the search…");
     try {
-      await FindMeApi.call("cancel_search", { job_id: current.jobId });
+      // Stopping twice is harmless: a second try covers a slow or lost first answer.
+      await FindMeApi.call("cancel_search", { job_id: current.jobId })
+        .catch(() => sleep(1000).then(() => FindMeApi.call("cancel_search", { job_id: current.jobId })));
       await refresh();
     } catch (error) {
-      showError(FindMeWords.inWords(error.message));
+      showError(`The search could not be stopped: ${FindMeWords.inWords(error.message)}`);
+    } finally {
+      $("cancel").disabled = false;
     }
   });
   $("new-search").addEventListener("click", newSearch);

@@ -348,7 +348,14 @@ def test_stop_a_running_search(local: LocalFindMe, page: Page) -> None:
     start_search(page, local, "page-slow", pv.PHOTOS / "obama.jpg")
     page.wait_for_selector("#cancel:visible")
     page.click("#cancel")
-    page.wait_for_function("document.querySelector('#state').textContent.startsWith('Stopped')")
+    try:
+        page.wait_for_function("document.querySelector('#state').textContent.startsWith('Stopped')")
+    except Exception:
+        shot(page, f"{screen_of(page)}-4-stopped-failed")
+        raise AssertionError(
+            f"not stopped: {page.locator('#state').text_content()!r}, "
+            f"error {page.locator('#error').text_content()!r}"
+        ) from None
     assert page.locator("#start").is_enabled() and page.locator("#cancel").is_hidden()
     no_axe_violations(page, "stopped")
     shot(page, f"{screen_of(page)}-4-stopped")
