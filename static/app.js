@@ -60,7 +60,8 @@ function drawHistory() {
     link.textContent = entry.label || "Search";
     if (entry.job_id === current.jobId) link.setAttribute("aria-current", "page");
     const when = document.createElement("span");
-    when.textContent = ` ${new Date(entry.created).toLocaleString()} `;
+    const outcome = entry.state ? ` (${STATE_SHORT[entry.state] || entry.state}, ${entry.matches} photos of you)` : "";
+    when.textContent = ` ${new Date(entry.created).toLocaleString()}${outcome} `;
     const drop = document.createElement("button");
     drop.type = "button";
     drop.className = "link";
@@ -145,6 +146,7 @@ const STATE_WORDS = {
   cancelled: "Stopped. The photos found so far are below.",
 };
 const FINAL = new Set(["done", "failed", "cancelled"]);
+const STATE_SHORT = { done: "done", failed: "failed", cancelled: "stopped" };
 
 function counts(status) {
   const found = `${status.matches.length} with you`;
@@ -192,6 +194,9 @@ function render(status) {
   const found = status.matches.length;
   if (!before || before.matches.length !== found || before.state !== status.state) {
     announce(ended ? `${STATE_WORDS[status.state]} ${found} photos of you found. ${counts(status)}` : `${found} photos of you found so far.`);
+  }
+  if (ended && (!before || before.state !== status.state || before.matches.length !== found)) {
+    saveSearches(searches().map((s) => (s.job_id === current.jobId ? { ...s, state: status.state, matches: found } : s)));
   }
   if (ended && (!before || !FINAL.has(before.state)) && found) {
     $("results").scrollIntoView({ behavior: "smooth", block: "start" });

@@ -158,6 +158,7 @@ def test_a_search_has_a_link_and_stays_in_this_browsers_list(
     assert page.locator("#matches li").count() == 3
     page.goto(f"{local.api_host}/")
     page.wait_for_selector("#history:not([hidden])")
+    assert "(done, 3 photos of you)" in page.locator("#history-list li").first.text_content()
     entry = page.locator("#history-list a", has_text="event/talk").first
     entry.click()
     wait_done(page)
@@ -423,6 +424,7 @@ def test_a_big_selfie_is_shrunk_before_it_is_sent(
     start_search(page, local, "event/talk", big)
     wait_done(page)
     assert bodies and max(bodies) < 1_000_000
+    print(f"selfie of {big.stat().st_size} bytes sent as a {max(bodies)}-byte request")
     assert page.locator("#matches li").count() == 3
 
 
