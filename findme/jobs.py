@@ -25,9 +25,10 @@ class State(str, Enum):
     COMPARING = "comparing"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # stopped by the person; `findme search --resume` goes on
 
 
-FINAL_STATES = {State.DONE.value, State.FAILED.value}
+FINAL_STATES = {State.DONE.value, State.FAILED.value, State.CANCELLED.value}
 
 
 class Outcome(str, Enum):
@@ -186,7 +187,7 @@ def job_keys(job_id: str) -> list[str]:
 _COMPLETE_IF_FINISHED = """
 local function complete_if_finished(job, photos, done, now)
   local state = redis.call('HGET', job, 'state')
-  if state == 'done' or state == 'failed' then return state end
+  if state == 'done' or state == 'failed' or state == 'cancelled' then return state end
   if redis.call('HGET', job, 'search_done') == '1'
      and redis.call('SCARD', done) >= redis.call('SCARD', photos) then
     redis.call('HSET', job, 'state', 'done', 'finished', now)
@@ -203,7 +204,7 @@ _RECORD_OUTCOME = (
     + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or state == 'failed' then return 'ignored' end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return 'ignored' end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'foreign' end
 redis.call('HDEL', KEYS[6], ARGV[1])
 redis.call('ZREM', KEYS[7], ARGV[1])
@@ -223,7 +224,7 @@ _FINISH_SEARCH = (
     + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'unknown' end
-if state == 'done' or state == 'failed' then return state end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return state end
 redis.call('HSET', KEYS[1], 'search_done', '1', 'updated', ARGV[1])
 if redis.call('SCARD', KEYS[3]) < redis.call('SCARD', KEYS[2]) then
   redis.call('HSET', KEYS[1], 'state', 'comparing')
@@ -264,7 +265,7 @@ return 1
 _TAKE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
 local state = redis.call('HGET', KEYS[1], 'state')
-if state == 'done' or state == 'failed' then return nil end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return nil end
 while true do
   local entry = redis.call('LPOP', KEYS[2])
   if not entry then return nil end
@@ -306,6 +307,45 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 'unknown' end
 return complete_if_finished(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 """
 )
+
+# Cancels a running job; a finished one stays as it is.
+# KEYS: job; ARGV: now
+_CANCEL = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'unknown', 0} end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return {state, 0} end
+redis.call('HSET', KEYS[1], 'state', 'cancelled', 'finished', ARGV[1], 'updated', ARGV[1])
+return {'cancelled', 1}
+"""
+
+# Moves a running job on (searching, comparing); an ended one stays ended, so a
+# search that goes on listing cannot bring a cancelled job back.
+# KEYS: job; ARGV: state, now
+_SET_RUNNING_STATE = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'unknown' end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return state end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'updated', ARGV[2])
+return ARGV[1]
+"""
+
+# Reopens a cancelled or failed job for `findme search --resume`: photos never
+# recorded are forgotten, with the queue, leases and the listing's cursor, so the
+# next listing, from the start, sends them again and only them.
+# KEYS: job, photos, done, queue, leases, lease_due, drainers, search lease; ARGV: now
+_REOPEN = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'unknown' end
+if state ~= 'cancelled' and state ~= 'failed' then return state end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('SINTERSTORE', KEYS[2], KEYS[2], KEYS[3])
+end
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+redis.call('HDEL', KEYS[1], 'search_started', 'search_done', 'error', 'finished',
+           'listing_cursor')
+redis.call('HSET', KEYS[1], 'state', 'queued', 'updated', ARGV[1])
+return 'queued'
+"""
 
 # Writes fields only while the job exists, so a late event for a deleted or
 # expired job cannot bring back a partial record without a TTL.
@@ -431,6 +471,9 @@ class JobStore:
         self._hsetnx_if_job = client.register_script(_HSETNX_IF_JOB)
         self._keep_reference = client.register_script(_KEEP_REFERENCE)
         self._delete = client.register_script(_DELETE_JOB)
+        self._cancel = client.register_script(_CANCEL)
+        self._set_running = client.register_script(_SET_RUNNING_STATE)
+        self._reopen = client.register_script(_REOPEN)
 
     # -- jobs ---------------------------------------------------------------
     def create(
@@ -560,10 +603,43 @@ class JobStore:
         return int(count)
 
     def set_state(self, job_id: str, state: State) -> None:
-        self.update(job_id, state=state.value)
+        self._set_running(keys=[job_key(job_id)], args=[state.value, str(time.time())])
 
     def fail(self, job_id: str, reason: str) -> None:
         self.update(job_id, state=State.FAILED.value, error=reason, finished=str(time.time()))
+
+    def cancel(self, job_id: str) -> tuple[str, bool]:
+        """Stops a running job: (its state now, whether this call stopped it); the
+        state is "unknown" for no such job."""
+        state, changed = self._cancel(keys=[job_key(job_id)], args=[str(time.time())])
+        return _text(state), bool(changed)
+
+    def reopen(self, job_id: str) -> str:
+        """A cancelled or failed job queued again, keeping every photo already recorded."""
+        keys = [
+            job_key(job_id),
+            photos_key(job_id),
+            done_key(job_id),
+            queue_key(job_id),
+            leases_key(job_id),
+            lease_due_key(job_id),
+            drainers_key(job_id),
+            search_lease_key(job_id),
+        ]
+        if self._reopen(keys=keys, args=[str(time.time())]) == b"queued":
+            self.redis.sadd(active_jobs_key(), job_id)
+        return _text(self.state(job_id) or "unknown")
+
+    def job_ids(self, limit: int = 10_000) -> list[str]:
+        """The jobs of this Redis database (a SCAN, for `findme jobs`), at most limit."""
+        found = []
+        for key in self.redis.scan_iter(match=job_key("*"), count=500):
+            job_id = _text(key)[len(job_key("")) :]
+            if ":" not in job_id:
+                found.append(job_id)
+                if len(found) >= limit:
+                    break
+        return found
 
     def take_uploads(self, job_id: str) -> dict[int, bytes]:
         """The uploaded reference photos by position; deleted once read (biometric data)."""
@@ -674,6 +750,10 @@ class JobStore:
         self.redis.hdel(matches_key(job_id), photo)
         self._sadd_if_job(keys=[job_key(job_id), rejected_key(job_id)], args=[self.ttl, photo])
 
+    def unreject(self, job_id: str, photo: str) -> bool:
+        """Undoes a "Not me"; True when the photo had been rejected."""
+        return bool(self.redis.srem(rejected_key(job_id), photo))
+
     def rejected(self, job_id: str) -> set[str]:
         return {_text(p) for p in self.redis.smembers(rejected_key(job_id))}
 
@@ -706,6 +786,28 @@ class JobStore:
     def finish_search(self, job_id: str) -> str:
         keys = [job_key(job_id), photos_key(job_id), done_key(job_id)]
         return _text(self._finish(keys=keys, args=[str(time.time())]))
+
+    def progress(self, job_id: str) -> dict[str, Any] | None:
+        """A running job's state and counts, cheaply (for a local follower)."""
+        with self.redis.pipeline() as pipe:
+            pipe.hget(job_key(job_id), "state")
+            pipe.scard(photos_key(job_id))
+            pipe.scard(done_key(job_id))
+            pipe.hlen(matches_key(job_id))
+            state, total, done, matches = pipe.execute()
+        if state is None:
+            return None
+        return {
+            "state": _text(state),
+            "photos_total": int(total),
+            "photos_done": int(done),
+            "matches": int(matches),
+        }
+
+    def matches(self, job_id: str) -> list[dict[str, Any]]:
+        """Every match of a job, closest first."""
+        found = [json.loads(v) for v in self.redis.hvals(matches_key(job_id))]
+        return sorted(found, key=lambda m: (m.get("distance", 1.0), m.get("photo", "")))
 
     def complete_if_finished(self, job_id: str) -> str:
         """Marks the job done if its search is over and every photo is recorded."""

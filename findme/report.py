@@ -1,4 +1,7 @@
-"""The trip report of a finished job: its matches as CSV, JSON or one self-contained HTML page."""
+"""The trip report of a finished job: its matches as CSV, JSON or one self-contained HTML page.
+
+Every value is escaped where it lands, links are https only (a fired photo can carry any
+post_url), and CSV cells cannot start a spreadsheet formula."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ import io
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from PIL import Image, ImageOps
 
 from findme.images import PhotoError, open_image
 
-THUMBNAIL_SIDE = 800
+THUMBNAIL_SIDE = 480  # a card's size: 300 matches stay a few MB (the zip holds originals)
 CSV_FIELDS = [
     "photo",
     "post_url",
@@ -29,17 +33,41 @@ CSV_FIELDS = [
 ]
 
 
+FOLDER_FIELDS = [f for f in CSV_FIELDS if f not in ("post_url", "author")]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_link(url: Any) -> str:
+    """An https URL, or "" for anything else (javascript:, data:, relative paths)."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme == "https" and parts.netloc else ""
+
+
+def neutral(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def rows(status: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for match in status["matches"]:
         top, right, bottom, left = match["box"]
+        confirmed = match.get("review") == "confirmed"
         out.append(
             {
                 "photo": match["photo"],
-                "post_url": match.get("post_url") or "",
+                "post_url": safe_link(match.get("post_url")),
                 "author": match.get("author") or "",
-                "distance": match["distance"],
-                "confidence": match.get("confidence", ""),
+                # A confirmed face became a reference: its distance (0) says nothing.
+                "distance": "" if confirmed else match["distance"],
+                "confidence": "confirmed" if confirmed else match.get("confidence", ""),
                 "top": top,
                 "right": right,
                 "bottom": bottom,
@@ -50,16 +78,39 @@ def rows(status: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def to_csv(status: dict[str, Any]) -> str:
+    fields = FOLDER_FIELDS if status.get("source") == "folder" else CSV_FIELDS
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows(status))
+    writer.writerows({k: neutral(v) for k, v in row.items()} for row in rows(status))
     return out.getvalue()
 
 
+def _iso(epoch: Any) -> str | None:
+    if not epoch:
+        return None
+    return dt.datetime.fromtimestamp(float(epoch), dt.timezone.utc).isoformat(timespec="seconds")
+
+
 def to_json(status: dict[str, Any]) -> str:
-    keys = ("job_id", "query", "state", "created", "photos_total", "photos_done", "photos_failed")
-    return json.dumps({**{k: status.get(k) for k in keys}, "matches": rows(status)}, indent=2)
+    keys = (
+        "job_id",
+        "query",
+        "source",
+        "folder",
+        "threshold",
+        "state",
+        "photos_total",
+        "photos_done",
+        "photos_failed",
+    )
+    document = {
+        **{k: status.get(k) for k in keys},
+        "created": _iso(status.get("created")),
+        "finished": _iso(status.get("finished")),
+        "matches": rows(status),
+    }
+    return json.dumps(document, indent=2)
 
 
 def thumbnail_data_url(data: bytes) -> str | None:
@@ -89,7 +140,22 @@ a{color:#2f6fed;overflow-wrap:anywhere}
 
 def to_html(status: dict[str, Any], photo_bytes: Callable[[dict[str, Any]], bytes | None]) -> str:
     created = dt.datetime.fromtimestamp(status.get("created") or 0, dt.timezone.utc)
-    title = status.get("query") or "FindMe search"
+    folder = status.get("folder") or "."
+    where = (
+        f"X posts matching {status.get('query')}"
+        if status.get("source") != "folder"
+        else f"folder {folder if folder != '.' else 'of all photos'}"
+    )
+    references = [
+        f"@{r.get('value')}"
+        if r.get("kind") == "handle"
+        else (r.get("value") or "an uploaded photo")
+        for r in json.loads(status.get("references") or "[]")
+    ]
+    reference = f"; reference: {', '.join(references)}" if references else ""
+    title = status.get("query") or (
+        f"Photos in {folder}" if folder != "." else "FindMe search of all photos"
+    )
     items = []
     for match in status["matches"]:
         data = photo_bytes(match)
@@ -100,27 +166,33 @@ def to_html(status: dict[str, Any], photo_bytes: Callable[[dict[str, Any]], byte
             f"left:{100 * left / width:.2f}%;top:{100 * top / height:.2f}%;"
             f"width:{100 * (right - left) / width:.2f}%;height:{100 * (bottom - top) / height:.2f}%"
         )
-        link = match.get("post_url") or (
-            match["photo"] if match["photo"].startswith("https://") else ""
-        )
-        label = html.escape("open the post" if match.get("post_url") else match["photo"])
+        post = safe_link(match.get("post_url"))
+        link = post or safe_link(match["photo"])
+        label = html.escape("open the post" if post else match["photo"])
         caption = f'<a href="{html.escape(link)}">{label}</a>' if link else label
         picture = (
-            f'<img src="{source}" alt="{html.escape(match["photo"])}">'
-            f'<div class="face" style="{outline}"></div>'
+            f'<img src="{html.escape(source)}" alt="{html.escape(match["photo"])}">'
+            f'<div class="face" style="{html.escape(outline)}"></div>'
             if source
             else f"<p>{html.escape(match['photo'])} (photo not available)</p>"
         )
+        word = (
+            "confirmed by you"
+            if match.get("review") == "confirmed"
+            else (f"distance {float(match['distance']):.2f}, {match.get('confidence', 'possible')}")
+        )
         items.append(
             f'<li><div class="photo">{picture}</div><div class="caption">{caption}'
-            f"<span>distance {match['distance']:.2f}</span></div></li>"
+            f"<span>{html.escape(word)}</span></div></li>"
         )
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} — FindMe</title><style>{_STYLE}</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1>"
-        f'<p class="meta">{len(status["matches"])} photos of you among {status["photos_total"]}, '
+        f'<p class="meta">{len(status["matches"])} photos of you among '
+        f"{int(status['photos_total'])} in the {html.escape(where)}; faces up to distance "
+        f"{float(status.get('threshold') or 0):.2f}{html.escape(reference)}; "
         f"searched {created:%Y-%m-%d %H:%M} UTC</p>"
         f"<ul>{''.join(items)}</ul></main></body></html>"
     )

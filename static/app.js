@@ -1,298 +1,565 @@
-// FindMe's search page: starts a search through the register_search web action
-// and polls search_status, showing matches as they are found. No build step.
+// FindMe's search page: starts a search through the register_search web action,
+// follows it through search_status (backing off, waiting out 429s), and keeps a
+// link to each search and a list of this browser's searches. No build step.
 "use strict";
-
-const apiBase = (() => {
-  const fromQuery = new URLSearchParams(location.search).get("api");
-  const fromMeta = document.querySelector('meta[name="findme-api"]').content;
-  return (fromQuery || fromMeta || `${location.origin}/api/v1/web/guest/findme`).replace(/\/$/, "");
-})();
-// A web-action secret (OpenWhisk's require-whisk-auth), given once as ?secret=...
-const webSecret = (() => {
-  const given = new URLSearchParams(location.search).get("secret");
-  if (given) localStorage.setItem("findmeWebSecret", given);
-  return localStorage.getItem("findmeWebSecret") || "";
-})();
-// The local engine also offers the folders under its photo root and their photos.
-const localBase = new URL("/findme", apiBase).href;
 
 const $ = (id) => document.getElementById(id);
 const X_SOURCE = "\u0000x";  // never a folder name
-let pollTimer = null;
-let lastStatus = null;
-let lastFolder = "";
+const HISTORY = "findme:searches";
+const MAX_SIDE = 1600;  // the selfie is shrunk in the browser: no request passes 1 MB
+const MAX_UPLOAD_CHARS = 900_000;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const current = { jobId: "", folder: "", label: "", status: null, generation: 0, photo: null };
+const rejectedKey = (jobId) => `findme:rejected:${jobId}`;
 
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = !message;
 }
-
-// OpenWhisk answers 429 past its per-minute limits, with no Retry-After: wait
-// for the next minute and ask again, never show it as a failure.
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function callAction(name, params, method = "POST") {
-  for (let attempt = 0; attempt < 4; attempt += 1) {
-    const answer = await callActionOnce(name, params, method);
-    if (answer !== RATE_LIMITED) return answer;
-    await sleep(60000 - (Date.now() % 60000) + 500);
-  }
-  throw new Error("FindMe is busy right now. Please try again in a minute.");
+function flash(message) {
+  $("flash").textContent = message;
+  $("flash").hidden = !message;
+}
+function notice(message) {
+  $("notice").textContent = message;
+  $("notice").hidden = !message;
+}
+function announce(message) {
+  $("announce").textContent = message;
 }
 
-const RATE_LIMITED = Symbol("rate limited");
-
-async function callActionOnce(name, params, method) {
-  // .http: OpenWhisk passes the action's status code and JSON body through.
-  const url = new URL(`${apiBase}/${name}.http`);
-  const options = { method, headers: webSecret ? { "X-Require-Whisk-Auth": webSecret } : {} };
-  if (method === "GET") {
-    Object.entries(params).forEach(([k, v]) => url.searchParams.set(k, v));
-  } else {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(params);
-  }
-  let response;
-  try {
-    response = await fetch(url, options);
-  } catch (error) {
-    throw new Error(`FindMe cannot be reached at ${apiBase} (${error.message}).`);
-  }
-  if (response.status === 429) return RATE_LIMITED;
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
-  return body;
+// -- this browser's searches ---------------------------------------------------
+function searches() {
+  try { return JSON.parse(localStorage.getItem(HISTORY) || "[]"); } catch (_) { return []; }
+}
+function saveSearches(list) {
+  localStorage.setItem(HISTORY, JSON.stringify(list.slice(0, 50)));
+  drawHistory();
+}
+function remember(jobId, label) {
+  saveSearches([{ job_id: jobId, api: FindMeApi.askedApi, label, created: Date.now() },
+    ...searches().filter((s) => s.job_id !== jobId)]);
+}
+function forget(jobId) {
+  saveSearches(searches().filter((s) => s.job_id !== jobId));
+  localStorage.removeItem(rejectedKey(jobId));
+}
+function jobLink(jobId, api) {
+  const query = new URLSearchParams({ job: jobId });
+  if (api) query.set("api", api);
+  return `${location.pathname}?${query}`;
+}
+function drawHistory() {
+  const list = searches();
+  $("history").hidden = list.length === 0;
+  $("history-list").replaceChildren(...list.map((entry) => {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = jobLink(entry.job_id, entry.api);
+    link.textContent = entry.label || "Search";
+    if (entry.job_id === current.jobId) link.setAttribute("aria-current", "page");
+    const when = document.createElement("span");
+    const outcome = entry.state ? ` (${STATE_SHORT[entry.state] || entry.state}, ${entry.matches} photos of you)` : "";
+    when.textContent = ` ${new Date(entry.created).toLocaleString()}${outcome} `;
+    const drop = document.createElement("button");
+    drop.type = "button";
+    drop.className = "link";
+    drop.textContent = "Remove from this list";
+    drop.setAttribute("aria-label", `Remove ${entry.label || "search"} from this list`);
+    drop.addEventListener("click", () => forget(entry.job_id));
+    item.append(link, when, drop);
+    return item;
+  }));
 }
 
+// -- the form --------------------------------------------------------------------
 async function loadFolders() {
   try {
     // With a web secret the folders want it too; their answer sets the photos' cookie.
-    const headers = webSecret ? { "X-Require-Whisk-Auth": webSecret } : {};
-    const response = await fetch(`${localBase}/folders`, { headers });
-    if (!response.ok) return;
+    const response = await fetch(`${FindMeApi.localBase}/folders`, { headers: FindMeApi.secretHeaders() });
+    if (!response.ok) throw new Error("no folders");
     const { folders } = await response.json();
-    const options = folders.map((f) => new Option(`Folder: ${f === "." ? "all photos" : f}`, f));
-    options.push(new Option("Posts on X matching the search", X_SOURCE));
+    const options = folders.map((f) => new Option(f === "." ? "All photos" : `Folder: ${f}`, f));
+    options.push(new Option("Posts on X matching a search", X_SOURCE));
     $("folder").replaceChildren(...options);
     $("folder-field").hidden = folders.length === 0;
-  } catch (_) { /* not the local engine: no folders to offer */ }
+  } catch (_) { /* not the local engine: X only */ }
+  showQueryField();
+}
+const chosenSource = () => ($("folder-field").hidden ? X_SOURCE : $("folder").value);
+function showQueryField() {
+  $("query-field").hidden = chosenSource() !== X_SOURCE;
 }
 
-// OpenWhisk takes at most 1 MB a request: a phone photo (3-8 MB) is shrunk in
-// the browser to 1600 px on its longest side, as JPEG, before it is sent.
-const UPLOAD_SIDE = 1600;
-
-async function shrunkForUpload(file) {
-  if (file.size <= 600 * 1024) return readAsBase64(file);
+// A phone photo is 3-8 MB: shrink it to a JPEG of 1600 px at most, upright.
+async function shrinkPhoto(file) {
   let bitmap;
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-  } catch (error) {
-    return readAsBase64(file); // not a picture the browser can read: the server will say so
+  } catch (_) {
+    if (file.size * 1.37 < MAX_UPLOAD_CHARS) return { blob: file, width: 0, height: 0 };
+    throw new Error("Your browser cannot open this photo, and it is too large to send as it is. Choose a JPEG, PNG or WebP photo.");
   }
-  const scale = Math.min(1, UPLOAD_SIDE / Math.max(bitmap.width, bitmap.height));
-  const canvas = document.createElement("canvas");
-  canvas.width = Math.round(bitmap.width * scale);
-  canvas.height = Math.round(bitmap.height * scale);
-  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.88));
-  return readAsBase64(blob);
+  for (const [side, quality] of [[MAX_SIDE, 0.9], [MAX_SIDE, 0.75], [1200, 0.75], [800, 0.7]]) {
+    const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+    if (blob && blob.size * 1.37 < MAX_UPLOAD_CHARS) return { blob, width: canvas.width, height: canvas.height };
+  }
+  throw new Error("Your photo is too large to send. Choose a smaller photo.");
 }
 
-function readAsBase64(file) {
+function asBase64(blob) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(String(reader.result).split(",", 2)[1]);
-    reader.onerror = () => reject(new Error("Your photo could not be read."));
-    reader.readAsDataURL(file);
+    reader.onerror = () => reject(new Error("Your photo could not be read. Choose it again."));
+    reader.readAsDataURL(blob);
   });
 }
 
-function photoUrl(match, folder) {
-  if (/^https:\/\//.test(match.photo)) return match.photo;
-  return `${localBase}/photos/${[folder, match.photo].filter((p) => p && p !== ".").map(encodeURI).join("/")}`;
-}
-
-function matchCard(match, folder) {
-  const item = document.createElement("li");
-  item.dataset.photo = match.photo;
-  const frame = document.createElement("div");
-  frame.className = "photo";
-  const img = document.createElement("img");
-  img.src = photoUrl(match, folder);
-  img.alt = `Photo ${match.photo}`;
-  img.loading = "lazy";
-  const outline = document.createElement("div");
-  outline.className = "face";
-  frame.append(img, outline);
-  const caption = document.createElement("div");
-  caption.className = "caption";
-  const link = document.createElement("a");
-  link.href = match.post_url || img.src;
-  link.target = "_blank";
-  link.rel = "noopener";
-  link.textContent = match.post_url ? "open the post" : match.photo;
-  const distance = document.createElement("span");
-  caption.append(link, distance);
-  const review = document.createElement("div");
-  review.className = "review";
-  const yes = document.createElement("button");
-  yes.type = "button";
-  yes.className = "confirm";
-  yes.textContent = "That's me";
-  yes.title = "Confirm, and use this face to find more photos of you";
-  yes.addEventListener("click", () => reviewMatch(match.photo, "confirm"));
-  const no = document.createElement("button");
-  no.type = "button";
-  no.className = "reject";
-  no.textContent = "Not me";
-  no.addEventListener("click", () => reviewMatch(match.photo, "reject"));
-  review.append(yes, no);
-  item.append(frame, caption, review);
-  updateCard(item, match);
-  return item;
-}
-
-// Box, distance and confidence can change when a confirmed face re-ranks the photos.
-function updateCard(item, match) {
-  const [top, right, bottom, left] = match.box;
-  Object.assign(item.querySelector(".face").style, {
-    left: `${(100 * left) / match.width}%`, top: `${(100 * top) / match.height}%`,
-    width: `${(100 * (right - left)) / match.width}%`, height: `${(100 * (bottom - top)) / match.height}%`,
-  });
-  const label = match.review === "confirmed" ? "confirmed" : match.confidence || "possible";
-  item.querySelector(".caption span").innerHTML = "";
-  item.querySelector(".caption span").append(`distance ${match.distance.toFixed(2)}`);
-  const badge = document.createElement("b");
-  badge.className = `badge ${label}`;
-  badge.textContent = label;
-  item.querySelector(".caption span").append(badge);
-  item.querySelector(".review").hidden = match.review === "confirmed";
-}
-
-async function reviewMatch(photo, verdict) {
+async function photoChosen() {
+  showError("");
+  current.photo = null;
+  const file = $("reference").files[0];
+  $("reference-preview").hidden = !file;
+  if (!file) return;
   try {
-    await callAction("review_match", {
-      job_id: lastStatus.job_id, photo, verdict, add_reference: verdict === "confirm",
-    });
-    const status = await callAction("search_status", { job_id: lastStatus.job_id }, "GET");
-    render(status, lastFolder);
+    current.photo = await shrinkPhoto(file);
+    $("reference-image").src = URL.createObjectURL(current.photo.blob);
+    $("reference-caption").textContent = current.photo.width
+      ? `This copy (${current.photo.width} × ${current.photo.height} px) is what is sent. FindMe uses the largest face in it.`
+      : "Your browser cannot show this photo; it is sent as it is.";
   } catch (error) {
+    $("reference-preview").hidden = true;
     showError(error.message);
   }
 }
 
-function sortedMatches(matches) {
-  const order = $("order").value;
-  return [...matches].sort((a, b) =>
-    order === "photo" ? a.photo.localeCompare(b.photo) : a.distance - b.distance);
+// -- following a search ------------------------------------------------------------
+const STATE_WORDS = {
+  queued: "Waiting to start…", searching: "Looking for photos and reading your face…",
+  comparing: "Comparing faces…", done: "Done.", failed: "The search failed.",
+  cancelled: "Stopped. The photos found so far are below.",
+};
+const FINAL = new Set(["done", "failed", "cancelled"]);
+const STATE_SHORT = { done: "done", failed: "failed", cancelled: "stopped" };
+
+function counts(status) {
+  const found = `${status.matches.length} with you`;
+  const unread = status.photos_failed ? `, ${status.photos_failed} could not be read` : "";
+  if (!status.search_done && !FINAL.has(status.state)) {
+    return `${status.photos_done} photos checked so far, ${found}${unread}. Still finding photos…`;
+  }
+  return `${status.photos_done} of ${status.photos_total} photos checked, ${found}${unread}.`;
 }
 
-const STATE_WORDS = {
-  queued: "Waiting to start…", searching: "Looking for photos and your face…",
-  comparing: "Comparing faces…", done: "Done.", failed: "The search failed.",
-};
+function drawFailed(status) {
+  $("failed-photos").hidden = status.failed.length === 0;
+  $("failed-list").replaceChildren(...status.failed.slice(0, 500).map((f) => {
+    const item = document.createElement("li");
+    item.textContent = `${f.photo}: ${FindMeWords.photoReason(f.reason)}`;
+    return item;
+  }));
+}
 
-function render(status, folder) {
+function render(status) {
+  const before = current.status;
+  current.status = status;
+  if (status.source === "folder" && status.folder) current.folder = status.folder;
+  if (!before && Number.isFinite(status.threshold)) FindMeResults.setFilterMax(status.threshold);
+  if (!current.label) current.label = status.query || (status.folder === "." ? "All photos" : status.folder);
   $("progress").hidden = false;
   $("state").textContent = STATE_WORDS[status.state] || status.state;
-  $("bar").max = Math.max(status.photos_total, 1);
-  $("bar").value = status.photos_done;
-  $("counts").textContent =
-    `${status.photos_done} of ${status.photos_total} photos checked, ` +
-    `${status.matches.length} with you, ${status.photos_failed} could not be read`;
-  const list = $("matches");
-  const cards = new Map([...list.children].map((li) => [li.dataset.photo, li]));
-  const ordered = sortedMatches(status.matches).map((m) => {
-    const card = cards.get(m.photo);
-    if (card) updateCard(card, m);
-    return card || matchCard(m, folder);
-  });
-  list.replaceChildren(...ordered);  // keeps existing cards (and their loaded images)
-  $("results").hidden = status.matches.length === 0;
-  lastStatus = status;
-  lastFolder = folder;
-  $("downloads").hidden = !(status.state === "done" && status.matches.length > 0);
-  if (status.state === "failed") showError(`The search failed: ${status.error}.`);
-}
-
-// Polls after a second at first, slowing to every 5 s: each poll is an
-// invocation, and OpenWhisk allows a namespace 60 a minute, pipeline included.
-let pollDelay = 1000;
-
-async function poll(jobId, folder) {
-  try {
-    const status = await callAction("search_status", { job_id: jobId }, "GET");
-    render(status, folder);
-    if (status.state === "done" || status.state === "failed") {
-      $("start").disabled = false;
-      return;
-    }
-    pollDelay = Math.min(pollDelay * 1.3, 5000);
-  } catch (error) {
-    showError(error.message);
-    pollDelay = Math.min(pollDelay * 2, 5000);
+  if (status.search_done || FINAL.has(status.state)) {
+    $("bar").max = Math.max(status.photos_total, 1);
+    $("bar").value = FINAL.has(status.state) && status.photos_total === 0 ? 1 : status.photos_done;
+  } else {
+    $("bar").removeAttribute("value");  // indeterminate while photos are still being listed
   }
-  pollTimer = setTimeout(() => poll(jobId, folder), pollDelay);
+  $("counts").textContent = counts(status);
+  const notes = [status.warning, ...(status.reference_notes || []).map((n) => `Not used: ${n}.`)].filter(Boolean);
+  if (notes.length) notice(notes.join(" "));
+  drawFailed(status);
+  const ended = FINAL.has(status.state);
+  $("cancel").hidden = ended;
+  $("new-search").hidden = !ended;
+  $("start").disabled = !ended;
+  document.querySelectorAll(".final-only").forEach((b) => { b.hidden = !(ended && status.matches.length); });
+  FindMeResults.show(status, current.folder);
+  drawRejected();
+  const found = status.matches.length;
+  if (!before || before.matches.length !== found || before.state !== status.state) {
+    announce(ended ? `${STATE_WORDS[status.state]} ${found} photos of you found. ${counts(status)}` : `${found} photos of you found so far.`);
+  }
+  if (ended && (!before || before.state !== status.state || before.matches.length !== found)) {
+    saveSearches(searches().map((s) => (s.job_id === current.jobId ? { ...s, state: status.state, matches: found } : s)));
+  }
+  if (ended && (!before || !FINAL.has(before.state)) && found) {
+    $("results").scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+  if (ended && status.photos_total === 0 && status.state === "done") {
+    notice("No photos were found to compare: the folder holds no JPEG, PNG, GIF, BMP, WebP or TIFF files.");
+  }
 }
 
-$("order").addEventListener("change", () => lastStatus && render(lastStatus, lastFolder));
+function ended(message) {
+  $("state").textContent = "This search has ended.";
+  $("cancel").hidden = true;
+  $("new-search").hidden = false;
+  $("start").disabled = false;
+  showError(message);
+  announce(message);
+}
 
-$("threshold").addEventListener("input", () => {
-  $("threshold-value").textContent = Number($("threshold").value).toFixed(2);
-});
+// Polls search_status: about 1 s, rising to 5 s while nothing changes.
+async function follow(jobId, generation) {
+  let delay = 1000;
+  let last = "";
+  while (generation === current.generation) {
+    try {
+      const status = await FindMeApi.status(jobId);
+      if (generation !== current.generation) return;
+      notice("");
+      render(status);
+      if (FINAL.has(status.state)) return;
+      const progress = `${status.photos_done}/${status.photos_total}/${status.matches.length}/${status.state}`;
+      delay = progress === last ? Math.min(5000, delay * 1.5) : 1000;
+      last = progress;
+    } catch (error) {
+      if (generation !== current.generation) return;
+      if (error.kind === "answer" && (error.status === 404 || error.status === 400)) {
+        // A failed job's status answers 400 with its reason; an unknown one 404.
+        if (error.status === 404) forget(jobId);
+        const words = FindMeWords.inWords(error.message);
+        return ended(error.status === 404 ? words : `The search failed: ${words}`);
+      }
+      if (error.kind === "untrusted") return;
+      // Unreachable or busy (OpenWhisk's 429) is not a failure: ask again, slower.
+      notice(error.kind === "unreachable" ? "FindMe cannot be reached right now. Trying again…"
+        : error.kind === "busy" ? "FindMe is busy. Checking again in a few seconds…" : FindMeWords.inWords(error.message));
+      delay = error.kind === "busy" ? 5000 : Math.min(5000, delay * 1.5);
+    }
+    await sleep(delay);
+  }
+}
 
-$("search").addEventListener("submit", async (event) => {
+function openJob(jobId, folder, label) {
+  current.generation += 1;
+  current.jobId = jobId;
+  current.folder = folder || "";
+  current.label = label || "";
+  current.status = null;
+  FindMeResults.reset();
+  showError("");
+  notice("");
+  flash("");
+  $("progress").hidden = false;
+  $("state").textContent = STATE_WORDS.queued;
+  $("counts").textContent = "";
+  $("bar").removeAttribute("value");
+  $("job-link").href = jobLink(jobId, FindMeApi.askedApi);
+  $("job-link").hidden = false;
+  $("cancel").hidden = false;
+  $("new-search").hidden = true;
+  $("start").disabled = true;
+  history.replaceState(null, "", jobLink(jobId, FindMeApi.askedApi));
+  drawHistory();
+  follow(jobId, current.generation);
+}
+
+// A reopened link finds its folder in this browser's list; the status says the rest.
+async function reopen(jobId) {
+  const known = searches().find((s) => s.job_id === jobId);
+  openJob(jobId, known?.folder, known?.label);
+}
+
+async function startSearch(event) {
   event.preventDefault();
   showError("");
-  clearTimeout(pollTimer);
+  flash("");
   const file = $("reference").files[0];
-  const handle = $("handle").value.trim();
+  const handle = $("handle").value.trim().replace(/^@/, "");
   if (!file && !handle) return showError("Choose a photo of yourself, or give your X username.");
-  if (file && handle) return showError("Give either a photo or an X username, not both.");
-  const chosen = $("folder-field").hidden ? X_SOURCE : $("folder").value;
+  if (file && handle) return showError("Give either a photo or an X username, not both: clear one of them.");
+  const chosen = chosenSource();
   const folder = chosen === X_SOURCE ? "" : chosen;
-  if (!folder && !$("query").value.trim()) return showError("Type what to search on X, like #pycon.");
+  const query = $("query").value.trim();
+  if (!folder && !query) return showError("Type what to search on X, like #pycon.");
   $("start").disabled = true;
-  $("matches").replaceChildren();
-  $("results").hidden = true;
   try {
-    const params = {
-      query: $("query").value.trim(),
-      threshold: Number($("threshold").value),
-    };
-    if (file) params.reference_image = await shrunkForUpload(file);
-    else params.handle = handle;
+    const params = { query: folder ? "" : query, threshold: Number($("threshold").value) };
+    if (file) {
+      if (!current.photo) await photoChosen();
+      if (!current.photo) throw new Error($("error").textContent || "Choose your photo again.");
+      params.reference_image = await asBase64(current.photo.blob);
+    } else {
+      params.handle = handle;
+    }
     Object.assign(params, folder ? { source: "folder", folder } : { source: "twitter" });
-    const { job_id: jobId } = await callAction("register_search", params);
-    poll(jobId, folder);
+    const { job_id: jobId } = await FindMeApi.call("register_search", params);
+    const label = folder ? (folder === "." ? "All photos" : `Folder ${folder}`) : query;
+    remember(jobId, label);
+    saveSearches(searches().map((s) => (s.job_id === jobId ? { ...s, folder } : s)));
+    FindMeResults.setFilterMax(params.threshold);
+    openJob(jobId, folder, label);
   } catch (error) {
-    showError(error.message);
+    showError(error instanceof FindMeApi.ApiError && error.kind === "unreachable"
+      ? "FindMe cannot be reached. Check your connection and try again." : FindMeWords.inWords(error.message));
     $("start").disabled = false;
   }
-});
+}
 
-$("delete-search").addEventListener("click", async () => {
+// -- review: confirm, reject, undo -------------------------------------------------
+function rejectedPhotos() {
+  try { return JSON.parse(localStorage.getItem(rejectedKey(current.jobId)) || "{}"); } catch (_) { return {}; }
+}
+function drawRejected() {
+  const rejected = Object.values(rejectedPhotos());
+  $("rejected").hidden = rejected.length === 0;
+  $("rejected-title").textContent = `Photos you said are not you (${rejected.length})`;
+  $("rejected-list").replaceChildren(...rejected.map((match) => {
+    const item = document.createElement("li");
+    const name = FindMeResults.displayName(match);
+    const back = document.createElement("button");
+    back.type = "button";
+    back.className = "secondary";
+    back.textContent = "Put back";
+    back.setAttribute("aria-label", `Put back ${name}`);
+    back.addEventListener("click", () => undoReject([match.photo]));
+    item.append(`${name} `, back);
+    return item;
+  }));
+}
+
+async function refresh() {
+  render(await FindMeApi.status(current.jobId));
+}
+
+async function review(photos, verdict) {
+  showError("");
+  const names = photos.map((p) => FindMeResults.displayName({ photo: p }));
+  const cards = [...$("matches").children];
+  const after = cards.findIndex((li) => photos.includes(li.dataset.photo));
+  const rejected = rejectedPhotos();
+  let addReference = verdict === "confirm";
   try {
-    await callAction("delete_search", { job_id: lastStatus.job_id });
-    $("matches").replaceChildren();
-    $("results").hidden = true;
-    $("progress").hidden = true;
+    for (const photo of photos) {
+      const match = current.status.matches.find((m) => m.photo === photo);
+      try {
+        await FindMeApi.call("review_match", { job_id: current.jobId, photo, verdict, add_reference: addReference });
+      } catch (error) {
+        if (!/references already/.test(error.message)) throw error;
+        addReference = false;  // ten references: confirm the rest without adding them
+        await FindMeApi.call("review_match", { job_id: current.jobId, photo, verdict, add_reference: false });
+      }
+      if (verdict === "reject" && match) rejected[photo] = match;
+      FindMeResults.selected.delete(photo);
+    }
   } catch (error) {
-    showError(error.message);
+    showError(FindMeWords.inWords(error.message));
   }
-});
-$("download-csv").addEventListener("click", () => {
-  FindMeReport.save(FindMeReport.csv(lastStatus), "findme-matches.csv", "text/csv");
-});
-$("download-html").addEventListener("click", async () => {
-  $("download-html").disabled = true;
-  try {
-    const page = await FindMeReport.html(lastStatus, (m) => photoUrl(m, lastFolder));
-    FindMeReport.save(page, "findme-report.html", "text/html");
-  } finally {
-    $("download-html").disabled = false;
+  localStorage.setItem(rejectedKey(current.jobId), JSON.stringify(rejected));
+  await refresh().catch((error) => showError(FindMeWords.inWords(error.message)));
+  if (verdict === "reject") {
+    const what = photos.length === 1 ? names[0] : `${photos.length} photos`;
+    $("undo-text").textContent = `Removed ${what}.`;
+    $("undo-bar").hidden = false;
+    $("undo").onclick = () => undoReject(photos);
+    announce(`Removed ${what}. Undo is available.`);
+    // Focus stays where the person was: the next card, else the undo button.
+    const next = $("matches").children[Math.max(0, after)];
+    (next?.querySelector("button.reject") || $("undo")).focus();
+  } else {
+    announce(photos.length === 1 ? `${names[0]} confirmed.` : `${photos.length} photos confirmed.`);
   }
-});
+}
 
-loadFolders();
+async function undoReject(photos) {
+  const rejected = rejectedPhotos();
+  try {
+    for (const photo of photos) {
+      try {
+        await FindMeApi.call("review_match", { job_id: current.jobId, photo, verdict: "unreject" });
+      } catch (error) {
+        if (!/was not rejected/.test(error.message)) throw error;
+      }
+      delete rejected[photo];
+    }
+    localStorage.setItem(rejectedKey(current.jobId), JSON.stringify(rejected));
+    $("undo-bar").hidden = true;
+    await refresh();
+    announce(photos.length === 1 ? "The photo is back." : `${photos.length} photos are back.`);
+  } catch (error) {
+    showError(FindMeWords.inWords(error.message));
+  }
+}
+
+// -- downloads ------------------------------------------------------------------
+function fileName(extension) {
+  const folder = current.folder === "." ? "all-photos" : current.folder;
+  const base = (current.status?.query || folder || "search")
+    .replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "").slice(0, 40) || "search";
+  const day = new Date((current.status?.created || Date.now() / 1000) * 1000).toISOString().slice(0, 10);
+  return `findme-${base}-${day}.${extension}`;
+}
+
+async function downloadPhotos(matches) {
+  if (!matches.length) return;
+  const status = $("download-status");
+  const fromUrls = matches.some((m) => FindMeResults.isHttps(m.photo));
+  if (!fromUrls) {
+    // The local engine zips the originals; its length is known, so the
+    // browser's own download shows an honest progress bar.
+    const form = $("zip-form");
+    form.action = `${FindMeApi.localBase}/zip`;
+    form.elements.request.value = JSON.stringify({
+      folder: current.folder || ".", photos: matches.map((m) => m.photo), name: fileName("zip"),
+    });
+    form.submit();
+    status.textContent = `Your browser is downloading ${matches.length} photos as ${fileName("zip")}; its downloads list shows the progress.`;
+    return;
+  }
+  // Photos from URLs: fetched here one by one, then zipped in the browser.
+  const buttons = ["download-zip", "bulk-download"].map($);
+  buttons.forEach((b) => { b.disabled = true; });
+  let done = 0;
+  let bytes = 0;
+  const failed = [];
+  async function* files() {
+    for (const match of matches) {
+      status.textContent = `Fetching photo ${done + 1} of ${matches.length} (${(bytes / 1e6).toFixed(1)} MB so far)…`;
+      try {
+        const response = await fetch(FindMeResults.originalUrl(match));
+        if (!response.ok) throw new Error(String(response.status));
+        const blob = await response.blob();
+        bytes += blob.size;
+        done += 1;
+        yield { name: `${String(done).padStart(4, "0")}-${FindMeResults.displayName(match)}`, input: blob };
+      } catch (_) {
+        failed.push(match.photo);
+        done += 1;
+      }
+    }
+  }
+  try {
+    const blob = await window.FindMeClientZip(files()).blob();
+    FindMeReport.save(blob, fileName("zip"), "application/zip");
+    status.textContent = `Saved ${matches.length - failed.length} photos (${(bytes / 1e6).toFixed(1)} MB)` +
+      (failed.length ? `; ${failed.length} could not be fetched.` : ".");
+  } catch (error) {
+    status.textContent = `The zip could not be made: ${error.message}`;
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+async function deleteSearch() {
+  if (!confirm("Delete this search, its matches and your face data from FindMe? This cannot be undone.")) return;
+  try {
+    await FindMeApi.call("delete_search", { job_id: current.jobId });
+  } catch (error) {
+    if (error.status !== 404) return showError(FindMeWords.inWords(error.message));
+  }
+  current.generation += 1;
+  forget(current.jobId);
+  current.jobId = "";
+  current.status = null;
+  FindMeResults.reset();
+  $("progress").hidden = true;
+  $("start").disabled = false;
+  history.replaceState(null, "", location.pathname + (FindMeApi.askedApi ? `?api=${encodeURIComponent(FindMeApi.askedApi)}` : ""));
+  flash("The search was deleted, with its matches and your face data.");
+  $("flash").focus();
+}
+
+function newSearch() {
+  current.generation += 1;
+  current.jobId = "";
+  FindMeResults.reset();
+  $("progress").hidden = true;
+  $("start").disabled = false;
+  history.replaceState(null, "", location.pathname + (FindMeApi.askedApi ? `?api=${encodeURIComponent(FindMeApi.askedApi)}` : ""));
+  $("reference").focus();
+}
+
+// -- start -----------------------------------------------------------------------
+function wire() {
+  FindMeResults.wire();
+  FindMeResults.onReview = review;
+  FindMeApi.onBusy = (ms) => notice(`FindMe is busy; trying again in ${Math.ceil(ms / 1000)} s.`);
+  $("search").addEventListener("submit", startSearch);
+  $("reference").addEventListener("change", photoChosen);
+  $("handle").addEventListener("input", () => showError(""));
+  $("folder").addEventListener("change", showQueryField);
+  $("threshold").addEventListener("input", () => {
+    $("threshold-value").textContent = Number($("threshold").value).toFixed(2);
+    // After a search, the form's slider filters what was found (up to the search's own).
+    if (current.status) FindMeResults.filterTo(Math.min(Number($("threshold").value), current.status.threshold));
+  });
+  $("cancel").addEventListener("click", async () => {
+    $("cancel").disabled = true;
+    notice("Stopping the search…");
+    try {
+      // Stopping twice is harmless: a second try covers a slow or lost first answer.
+      await FindMeApi.call("cancel_search", { job_id: current.jobId })
+        .catch(() => sleep(1000).then(() => FindMeApi.call("cancel_search", { job_id: current.jobId })));
+      await refresh();
+    } catch (error) {
+      showError(`The search could not be stopped: ${FindMeWords.inWords(error.message)}`);
+    } finally {
+      $("cancel").disabled = false;
+    }
+  });
+  $("new-search").addEventListener("click", newSearch);
+  $("delete-search").addEventListener("click", deleteSearch);
+  $("bulk-confirm").addEventListener("click", () => review([...FindMeResults.selected], "confirm"));
+  $("bulk-reject").addEventListener("click", () => review([...FindMeResults.selected], "reject"));
+  $("bulk-download").addEventListener("click", () =>
+    downloadPhotos(current.status.matches.filter((m) => FindMeResults.selected.has(m.photo))));
+  $("download-zip").addEventListener("click", () => downloadPhotos(FindMeResults.visibleMatches()));
+  $("download-csv").addEventListener("click", () => {
+    FindMeReport.save(FindMeReport.csv(current.status), fileName("csv"), "text/csv");
+  });
+  $("download-html").addEventListener("click", async () => {
+    $("download-html").disabled = true;
+    $("download-status").textContent = "Making the report…";
+    try {
+      const page = await FindMeReport.html(current.status, {
+        urlOf: (m) => FindMeResults.previewUrl(m, 400), folder: current.folder, label: current.label,
+        onProgress: (done, total) => { $("download-status").textContent = `Making the report: photo ${done} of ${total}…`; },
+      });
+      FindMeReport.save(page, fileName("html"), "text/html");
+      $("download-status").textContent = "The report is saved.";
+    } finally {
+      $("download-html").disabled = false;
+    }
+  });
+}
+
+function begin() {
+  $("search").hidden = false;
+  loadFolders();
+  drawHistory();
+  const jobId = new URLSearchParams(location.search).get("job");
+  if (jobId) reopen(jobId);
+}
+
+wire();
+if (FindMeApi.linkProblem) flash(FindMeApi.linkProblem);
+if (FindMeApi.isTrusted()) {
+  begin();
+} else {
+  $("search").hidden = true;
+  $("api-origin").textContent = FindMeApi.origin;
+  $("api-confirm").hidden = false;
+  $("api-trust").addEventListener("click", () => {
+    FindMeApi.trust();
+    $("api-confirm").hidden = true;
+    begin();
+  });
+}

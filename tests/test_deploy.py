@@ -181,6 +181,7 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "compare_images",
         "search_status",
         "delete_search",
+        "cancel_search",
         "review_match",
         "sweep",
         "sources",
@@ -189,7 +190,14 @@ def test_rules_join_existing_triggers_and_actions() -> None:
 
 def test_web_actions_are_the_ones_people_call() -> None:
     web = {name for name, spec in ACTIONS.items() if spec.get("web") is True}
-    assert web == {"register_search", "search_status", "delete_search", "review_match", "sources"}
+    assert web == {
+        "register_search",
+        "search_status",
+        "delete_search",
+        "cancel_search",
+        "review_match",
+        "sources",
+    }
 
 
 def _fires_triggers(action: str) -> bool:

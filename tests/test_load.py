@@ -88,7 +88,7 @@ def test_twenty_searches_at_once(tmp_path: Path, redis_client: object) -> None:
         text=True,
     )
     try:
-        assert server.stdout.readline().startswith("FindMe: OpenWhisk API on")
+        assert server.stdout.readline().startswith("FindMe is running: open the search page at")
         web = f"http://127.0.0.1:{port}/api/v1/web/guest/findme"
         memory = PeakMemory(server.pid)
         memory.start()

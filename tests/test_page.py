@@ -1,102 +1,605 @@
-"""The search page in a real headless Chromium (Debian's), driven by Playwright."""
+"""The search page in a real headless Chromium (Debian's), driven by Playwright, as a
+person uses it: at desktop and phone sizes, with axe-core checking every state."""
 
 from __future__ import annotations
 
+import io
+import json
+import re
 import shutil
+import time
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from findme.local.runner import LocalFindMe
 from tests import photo_variants as pv
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+THUMBNAILS_LOADED = (
+    "[...document.querySelectorAll('#matches img')].every((i) => i.complete && i.naturalWidth > 0)"
+)
+TALK = ["obama2.jpg", "obama3-grey.png", "stage-rotated.jpg"]
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
 )
 
 
-@pytest.mark.parametrize(
-    ("screen", "viewport"),
-    [("desktop", {"width": 1200, "height": 900}), ("phone", {"width": 390, "height": 844})],
-)
-def test_a_person_finds_their_photos_on_the_page(
-    local: LocalFindMe, screen: str, viewport: dict
-) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        launched = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
         )
-        page = browser.new_page(viewport=viewport)
-        page.goto(f"{local.api_host}/")
-        page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
-        page.select_option("#folder", "event/talk")
-        page.set_input_files("#reference", str(pv.PHOTOS / "obama.jpg"))
-        page.fill("#query", "#pycon")
-        page.click("#start")
-        page.wait_for_selector("text=Done.", timeout=120_000)
-        cards = page.locator("#matches li")
-        assert cards.count() == 3
-        assert "3 of 3 photos checked, 3 with you" in page.locator("#counts").text_content()
-        outline = cards.first.locator(".face").bounding_box()
-        photo = cards.first.locator("img").bounding_box()
-        assert outline and photo and 0 < outline["width"] < photo["width"]
-        page.wait_for_function(
-            "[...document.images].every((i) => i.complete && i.naturalWidth > 0)"
-        )
-        assert page.locator("#matches .badge.strong").count() == 3
-        page.screenshot(path=str(ARTIFACTS / f"page-{screen}.png"), full_page=True)
-        if screen == "desktop":
-            _download_the_report(page)
-            _review_matches(page)
-        browser.close()
+        yield launched
+        launched.close()
 
 
-def _download_the_report(page: Page) -> None:
+@pytest.fixture()
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    screen = getattr(request, "param", "desktop")
+    context = browser.new_context(viewport=SCREENS[screen], accept_downloads=True)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"the page threw: {errors}"
+
+
+def no_axe_violations(page: Page, state: str) -> None:
+    """axe-core's WCAG 2 A and AA rules on the page as it is now."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
+    )
+    assert len(result["passes"]) > 10  # axe really ran
+    found = [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+    ]
+    assert not found, f"axe-core in state {state!r}: {found}"
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
+
+
+def screen_of(page: Page) -> str:
+    return "phone" if page.viewport_size["width"] < 500 else "desktop"
+
+
+def start_search(page: Page, local: LocalFindMe, folder: str, photo: Path) -> None:
+    page.goto(f"{local.api_host}/")
+    page.wait_for_selector(f'#folder option[value="{folder}"]', state="attached")
+    page.select_option("#folder", folder)
+    page.set_input_files("#reference", str(photo))
+    page.wait_for_selector("#reference-preview:not([hidden])")
+    page.click("#start")
+
+
+def wait_done(page: Page) -> None:
+    page.wait_for_function(
+        "['Done.', 'Stopped.'].some((w) => "
+        "document.querySelector('#state').textContent.startsWith(w))",
+        timeout=120_000,
+    )
+
+
+def status_requests(page: Page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if "search_status" in r.url else None)
+    return seen
+
+
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
+def test_a_person_finds_their_photos_on_the_page(local: LocalFindMe, page: Page) -> None:
+    screen = "phone" if page.viewport_size["width"] < 500 else "desktop"
+    page.goto(f"{local.api_host}/")
+    page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
+    # First load: a form, no empty progress card, no query field for a folder.
+    assert page.locator("#progress").is_hidden()
+    assert page.locator("#query-field").is_hidden()
+    no_axe_violations(page, "first load")
+    shot(page, f"{screen}-1-start")
+    page.click("#start")
+    assert "Choose a photo" in page.locator("#error").text_content()
+    page.select_option("#folder", "event/talk")
+    page.set_input_files("#reference", str(pv.PHOTOS / "obama.jpg"))
+    page.wait_for_selector("#reference-preview:not([hidden])")
+    assert page.locator("#error").is_hidden()  # choosing a photo clears "Choose a photo"
+    page.click("#start")
+    wait_done(page)
+    cards = page.locator("#matches li")
+    assert cards.count() == 3
+    assert "3 of 3 photos checked, 3 with you" in page.locator("#counts").text_content()
+    assert "3 photos of you" in page.locator("#announce").text_content()
+    outline = cards.first.locator(".face").bounding_box()
+    photo = cards.first.locator("img").bounding_box()
+    assert outline and photo and 0 < outline["width"] < photo["width"]
+    page.locator("#matches li").last.scroll_into_view_if_needed()
+    page.wait_for_function(THUMBNAILS_LOADED)
+    # Thumbnails, not originals.
+    assert all(
+        "/findme/previews/" in cards.nth(i).locator("img").get_attribute("src") for i in range(3)
+    )
+    assert page.locator("#matches .badge.strong").count() == 3
+    assert page.locator("#download-zip").is_visible() and page.locator("#cancel").is_hidden()
+    no_axe_violations(page, "done")
+    shot(page, f"{screen}-2-done")
+    page.locator("#matches li button.photo").first.click()
+    page.wait_for_selector("#lightbox[open]")
+    page.wait_for_function("document.querySelector('#lightbox-image').naturalWidth > 0")
+    no_axe_violations(page, "lightbox")
+    shot(page, f"{screen}-3-lightbox")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#lightbox:not([open])", state="attached")
+
+
+def test_a_search_has_a_link_and_stays_in_this_browsers_list(
+    local: LocalFindMe, page: Page
+) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    link = page.locator("#job-link").get_attribute("href")
+    job_id = re.search(r"job=([0-9a-f]+)", link).group(1)
+    assert f"job={job_id}" in page.url
+    # A reload and a fresh visit both find the search again.
+    page.reload()
+    wait_done(page)
+    assert page.locator("#matches li").count() == 3
+    page.goto(f"{local.api_host}/")
+    page.wait_for_selector("#history:not([hidden])")
+    assert "(done, 3 photos of you)" in page.locator("#history-list li").first.text_content()
+    entry = page.locator("#history-list a", has_text="event/talk").first
+    entry.click()
+    wait_done(page)
+    assert (
+        sorted(page.locator("#matches li").evaluate_all("e => e.map(l => l.dataset.photo)")) == TALK
+    )
+    no_axe_violations(page, "reopened link")
+
+
+def test_the_lightbox_outlines_the_face_and_moves_by_keyboard_and_swipe(
+    local: LocalFindMe, page: Page
+) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    page.locator("#matches li button.photo").first.click()
+    page.wait_for_function("document.querySelector('#lightbox-image').naturalWidth > 0")
+    first = page.locator("#lightbox-caption").text_content()
+    assert "photo 1 of 3" in first.lower()
+    face = page.locator("#lightbox-face").bounding_box()
+    image = page.locator("#lightbox-image").bounding_box()
+    assert face and image and 0 < face["width"] < image["width"]
+    assert image["x"] <= face["x"] and face["x"] + face["width"] <= image["x"] + image["width"] + 1
+    page.keyboard.press("ArrowRight")
+    assert "Photo 2 of 3" in page.locator("#lightbox-caption").text_content()
+    box = page.locator("#lightbox-image").bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 10, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 10, box["y"] + 40)
+    page.mouse.up()
+    assert "Photo 3 of 3" in page.locator("#lightbox-caption").text_content()
+    page.keyboard.press("ArrowLeft")
+    assert "Photo 2 of 3" in page.locator("#lightbox-caption").text_content()
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.classList.contains('photo')")
+
+
+def test_every_format_is_shown_through_previews(local: LocalFindMe, page: Page) -> None:
+    folder = local.photo_root / "page-formats"
+    folder.mkdir(exist_ok=True)
+    obama2 = pv.photo("obama2.jpg")
+    (folder / "best.tiff").write_bytes(pv.encoded(pv.shrunk(obama2, 900), "TIFF"))
+    (folder / "old.bmp").write_bytes(pv.encoded(pv.shrunk(obama2, 700), "BMP"))
+    start_search(page, local, "page-formats", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    assert page.locator("#matches li").count() == 2
+    page.wait_for_function(THUMBNAILS_LOADED)
+    page.locator("#matches li button.photo").first.click()
+    page.wait_for_function("document.querySelector('#lightbox-image').naturalWidth > 300")
+
+
+def test_download_all_my_photos_as_one_zip_of_the_originals(local: LocalFindMe, page: Page) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    with page.expect_download() as download:
+        page.click("#download-zip")
+    assert download.value.suggested_filename.startswith("findme-")
+    archive = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert sorted(archive.namelist()) == TALK
+    for name in TALK:
+        original = (local.photo_root / "event" / "talk" / name).read_bytes()
+        assert archive.read(name) == original
+    # Selected photos only.
+    page.locator("#matches li .pick").first.check()
+    chosen = page.locator("#matches li").first.get_attribute("data-photo")
+    with page.expect_download() as download:
+        page.click("#bulk-download")
+    archive = zipfile.ZipFile(Path(download.value.path()))
+    assert archive.namelist() == [chosen]
+
+
+def test_reports_are_named_escaped_and_safe_in_a_spreadsheet(
+    local: LocalFindMe, page: Page
+) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
     with page.expect_download() as csv_download:
         page.click("#download-csv")
+    assert re.fullmatch(
+        r"findme-event-talk-\d{4}-\d\d-\d\d\.csv", csv_download.value.suggested_filename
+    )
     lines = Path(csv_download.value.path()).read_text().splitlines()
-    assert lines[0] == "photo,post_url,author,distance,confidence,top,right,bottom,left"
-    assert sorted(line.split(",")[0] for line in lines[1:]) == [
-        "obama2.jpg",
-        "obama3-grey.png",
-        "stage-rotated.jpg",
-    ]
+    assert lines[0].startswith("photo,post_url,author,distance,confidence")
+    assert sorted(line.split(",")[0] for line in lines[1:]) == TALK
     with page.expect_download() as html_download:
         page.click("#download-html")
     report = Path(html_download.value.path()).read_text()
     assert report.count('src="data:image/jpeg;base64,') == 3  # self-contained
-    assert "#pycon" in report and report.count('class="face"') == 3
+    assert "event/talk" in report and report.count('class="face"') == 3
+    # Hostile values: formulas neutralised, markup escaped, script links dropped.
+    hostile = {
+        "photo": '=HYPERLINK("http://x")"><img src=x onerror=alert(1)>',
+        "post_url": "javascript:alert(1)",
+        "author": "+cmd",
+        "distance": 0.3,
+        "confidence": "strong",
+        "box": [1, 2, 3, 0],
+        "width": 10,
+        "height": 10,
+    }
+    status = {
+        "matches": [hostile],
+        "photos_total": 1,
+        "threshold": 0.6,
+        "created": 0,
+        "query": "<b>",
+    }
+    text = page.evaluate("(s) => FindMeReport.csv(s)", status)
+    assert "'=HYPERLINK" in text and "'+cmd" in text and "javascript:" not in text
+    made = page.evaluate(
+        "(s) => FindMeReport.html(s, {urlOf: () => 'http://127.0.0.1:1/none'})", status
+    )
+    assert "<img src=x" not in made and "javascript:" not in made and "<b>" not in made
 
 
-def _review_matches(page: Page) -> None:
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
+def test_review_in_bulk_undo_a_not_me_and_see_the_rejected(local: LocalFindMe, page: Page) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
     cards = page.locator("#matches li")
-    rejected = cards.first.get_attribute("data-photo")
+    first = cards.first.get_attribute("data-photo")
     cards.first.locator("button.reject").click()
-    page.wait_for_function(f"!document.querySelector('#matches li[data-photo=\"{rejected}\"]')")
-    assert cards.count() == 2
+    page.wait_for_function(f"!document.querySelector('#matches li[data-photo=\"{first}\"]')")
+    assert page.locator("#undo-bar").is_visible()
+    focused = page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+    assert focused.startswith("Not me:") or focused == ""  # stays among the cards
+    assert page.evaluate("document.activeElement !== document.body")
+    assert "(1)" in page.locator("#rejected-title").text_content()
+    no_axe_violations(page, "after Not me")
+    page.click("#undo")
+    page.wait_for_selector(f'#matches li[data-photo="{first}"]')
+    assert page.locator("#rejected").is_hidden()
+    # Two at once.
+    cards.nth(0).locator(".pick").check()
+    cards.nth(1).locator(".pick").check()
+    assert page.locator("#selected-count").text_content() == "2 selected"
+    page.click("#bulk-reject")
+    page.wait_for_function("document.querySelectorAll('#matches li').length === 1")
+    assert "(2)" in page.locator("#rejected-title").text_content()
+    page.locator("#rejected summary").click()
+    page.locator("#rejected-list button").first.click()
+    page.wait_for_function("document.querySelectorAll('#matches li').length === 2")
     cards.first.locator("button.confirm").click()
     page.wait_for_selector("#matches .badge.confirmed")
+    assert "confirmed by you" in page.locator("#matches .badge.confirmed").first.text_content()
     assert cards.count() == 2  # the rejected photo stays out after re-ranking
 
 
-def test_the_page_says_what_went_wrong(local: LocalFindMe, tmp_path: Path) -> None:
+def test_live_filtering_without_a_new_search(local: LocalFindMe, page: Page) -> None:
+    start_search(page, local, "event", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    requests = status_requests(page)
+    everything = page.locator("#matches li").count()
+    assert everything >= 4
+    page.locator("#filter").fill("0.3")
+    assert page.locator("#matches li").count() < everything
+    page.locator("#filter").fill("0.6")
+    assert page.locator("#matches li").count() == everything
+    page.check("#strong-only")
+    assert page.locator("#matches li").count() == page.locator("#matches .badge.strong").count()
+    assert requests == []  # filtering asked the server nothing
+    assert "By folder" in page.locator("#groups").text_content()
+
+
+def test_many_results_come_in_pages_and_a_search_can_be_stopped(
+    local: LocalFindMe, page: Page
+) -> None:
+    folder = local.photo_root / "page-many"
+    folder.mkdir(exist_ok=True)
+    small = pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 420))
+    for i in range(70):
+        (folder / f"p{i:03}.jpg").write_bytes(small)
+    start_search(page, local, "page-many", pv.PHOTOS / "obama.jpg")
+    page.wait_for_selector("#cancel:visible")
+    wait_done(page)
+    assert page.locator("#matches li").count() == 60
+    page.click("#more")
+    assert page.locator("#matches li").count() == 70
+    assert page.locator("#more").is_hidden()
+
+
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
+def test_stop_a_running_search(local: LocalFindMe, page: Page) -> None:
+    folder = local.photo_root / "page-slow"
+    folder.mkdir(exist_ok=True)
+    obama = pv.photo("obama2.jpg")
+    for i in range(40):
+        (folder / f"s{i:03}.png").write_bytes(pv.encoded(pv.shrunk(obama, 1500 - i), "PNG"))
+    start_search(page, local, "page-slow", pv.PHOTOS / "obama.jpg")
+    page.wait_for_selector("#cancel:visible")
+    page.click("#cancel")
+    try:
+        page.wait_for_function("document.querySelector('#state').textContent.startsWith('Stopped')")
+    except Exception:
+        shot(page, f"{screen_of(page)}-4-stopped-failed")
+        raise AssertionError(
+            f"not stopped: {page.locator('#state').text_content()!r}, "
+            f"error {page.locator('#error').text_content()!r}"
+        ) from None
+    assert page.locator("#start").is_enabled() and page.locator("#cancel").is_hidden()
+    no_axe_violations(page, "stopped")
+    shot(page, f"{screen_of(page)}-4-stopped")
+
+
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
+def test_a_failed_search_is_not_a_dead_end(local: LocalFindMe, page: Page) -> None:
+    start_search(page, local, "event/talk", local.photo_root / "refs" / "suit.jpg")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    assert "No face was found in your photo" in page.locator("#error").text_content()
+    assert page.locator("#start").is_enabled()
+    requests = status_requests(page)
+    time.sleep(3)
+    assert requests == []  # polling stopped
+    assert page.locator("#download-zip").is_hidden()
+    no_axe_violations(page, "failed")
+    shot(page, f"{screen_of(page)}-5-failed")
+
+
+def test_an_unknown_link_says_so_and_stops(local: LocalFindMe, page: Page) -> None:
+    page.goto(f"{local.api_host}/?job={'0' * 32}")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "no longer exists" in page.locator("#error").text_content()
+    requests = status_requests(page)
+    time.sleep(2.5)
+    assert requests == []
+    assert page.locator("#start").is_enabled()
+
+
+def test_messages_are_in_a_persons_words(local: LocalFindMe, page: Page, tmp_path: Path) -> None:
     text = tmp_path / "me.png"
     text.write_bytes(b"not really a photo")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = browser.new_page()
-        page.goto(f"{local.api_host}/")
-        page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
-        page.select_option("#folder", "event/talk")
-        page.set_input_files("#reference", str(text))
-        page.click("#start")
-        page.wait_for_selector("#error:not([hidden])")
-        assert "reference_image" in page.locator("#error").text_content()
-        browser.close()
+    page.goto(f"{local.api_host}/")
+    page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
+    page.select_option("#folder", "event/talk")
+    page.set_input_files("#reference", str(text))
+    page.click("#start")
+    page.wait_for_selector("#error:not([hidden])")
+    message = page.locator("#error").text_content()
+    assert "reference_image" not in message and "photo" in message.lower()
+    assert page.locator("#start").is_enabled()
+    words = page.evaluate(
+        "[FindMeWords.inWords('no X bearer token: set X_BEARER_TOKEN (locally) or the "
+        "x_bearer_token package input'), FindMeWords.photoReason('truncated or corrupt image "
+        "(image file is truncated (10 bytes not processed))')]"
+    )
+    assert "X_BEARER_TOKEN" not in words[0] and "Choose a folder" in words[0]
+    assert words[1] == "the file is damaged or incomplete"
+
+
+def test_a_big_selfie_is_shrunk_before_it_is_sent(
+    local: LocalFindMe, page: Page, tmp_path: Path
+) -> None:
+    big = tmp_path / "phone.jpg"
+    photo = pv.photo("obama.jpg")
+    big.write_bytes(pv.encoded(photo.resize((photo.width * 8, photo.height * 8)), quality=98))
+    assert big.stat().st_size > 1_000_000
+    bodies: list[int] = []
+    page.on(
+        "request",
+        lambda r: (
+            bodies.append(len(r.post_data_buffer or b"")) if "register_search" in r.url else None
+        ),
+    )
+    start_search(page, local, "event/talk", big)
+    wait_done(page)
+    assert bodies and max(bodies) < 1_000_000
+    print(f"selfie of {big.stat().st_size} bytes sent as a {max(bodies)}-byte request")
+    assert page.locator("#matches li").count() == 3
+
+
+def test_a_busy_platform_is_waited_out(local: LocalFindMe, page: Page) -> None:
+    refused = {"count": 0}
+
+    def throttle(route: Route) -> None:
+        if refused["count"] < 2:
+            refused["count"] += 1
+            body = {
+                "error": "Too many requests in the last minute (count: 61, allowed: 60).",
+                "code": "x",
+            }
+            route.fulfill(status=429, body=json.dumps(body), content_type="application/json")
+        else:
+            route.continue_()
+
+    page.route("**/search_status.json*", throttle)
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    assert refused["count"] == 2
+    assert page.locator("#error").is_hidden()
+    assert page.locator("#matches li").count() == 3
+
+
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
+def test_another_api_origin_gets_nothing_until_the_person_confirms_it(
+    local: LocalFindMe, page: Page
+) -> None:
+    other = "http://127.0.0.2:9/api/v1/web/guest/findme"
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.url, r.headers.get("x-require-whisk-auth"))))
+    page.goto(f"{local.api_host}/?secret=S3CRET")
+    page.wait_for_selector("#search:not([hidden])")
+    assert "S3CRET" not in page.url  # the secret is kept, not left in the link
+    page.goto(f"{local.api_host}/?api={other}&job={'1' * 32}")
+    page.wait_for_selector("#api-confirm:not([hidden])")
+    assert "127.0.0.2:9" in page.locator("#api-origin").text_content()
+    assert page.locator("#search").is_hidden()
+    no_axe_violations(page, "confirm another server")
+    assert not [url for url, _ in sent if url.startswith("http://127.0.0.2")]
+    page.click("#api-trust")
+    page.wait_for_function(
+        "document.querySelector('#notice').textContent.includes('cannot be reached')"
+    )
+    to_other = [(url, secret) for url, secret in sent if url.startswith("http://127.0.0.2")]
+    assert to_other and all(secret is None for _, secret in to_other)
+
+
+@pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
+def test_delete_asks_first_then_clears_the_search(local: LocalFindMe, page: Page) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    job_id = re.search(r"job=([0-9a-f]+)", page.url).group(1)
+    asked: list[str] = []
+
+    def decline(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.click("#delete-search")
+    assert asked and "cannot be undone" in asked[0]
+    assert page.locator("#matches li").count() == 3  # said no: nothing changed
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-search")
+    page.wait_for_selector("#flash:not([hidden])")
+    assert "deleted" in page.locator("#flash").text_content()
+    assert page.locator("#progress").is_hidden() and page.locator("#results").is_hidden()
+    assert job_id not in page.url
+    assert job_id not in (page.locator("#history").inner_html() or "")
+    no_axe_violations(page, "deleted")
+    page.goto(f"{local.api_host}/?job={job_id}")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "no longer exists" in page.locator("#error").text_content()
+
+
+def test_three_hundred_results_from_urls_stay_quick_and_zip_in_the_browser(
+    local: LocalFindMe, page: Page
+) -> None:
+    """A deployment's search: photos are https URLs, so the page fetches and zips them."""
+    jpeg = pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 300))
+    box = [40, 200, 200, 40]
+    matches = [
+        {
+            "photo": f"https://pbs.twimg.com/media/p{i:03}.jpg",
+            "post_url": f"https://x.com/someone/status/{1000 + i}",
+            "author": "someone",
+            "distance": round(0.2 + 0.0012 * i, 4),
+            "confidence": "strong" if i < 250 else "possible",
+            "box": box,
+            "faces": 1,
+            "width": 300,
+            "height": 300,
+        }
+        for i in range(320)
+    ]
+    pages = [matches[:200], matches[200:]]  # search_status as the lead pages it
+
+    def status(route: Route) -> None:
+        cursor = int(re.search(r"cursor=(\d+)", route.request.url).group(1))
+        part = pages[cursor]
+        body = {
+            "job_id": "a" * 32,
+            "state": "done",
+            "query": "#pycon",
+            "source": "twitter",
+            "threshold": 0.6,
+            "created": 1_790_000_000,
+            "photos_total": 900,
+            "photos_done": 900,
+            "photos_failed": 0,
+            "search_done": True,
+            "matches": part,
+            "failed": [],
+            "next_cursor": "1" if cursor == 0 else None,
+        }
+        route.fulfill(status=200, body=json.dumps(body), content_type="application/json")
+
+    page.route("**/search_status.json*", status)
+    page.route(
+        "https://pbs.twimg.com/**",
+        lambda route: route.fulfill(
+            status=200,
+            body=jpeg,
+            content_type="image/jpeg",
+            headers={"Access-Control-Allow-Origin": "*"},
+        ),
+    )
+    page.goto(f"{local.api_host}/?job={'a' * 32}")
+    wait_done(page)
+    assert page.locator("#matches li").count() == 60  # the rest a click away
+    assert "Your photos (320)" in page.locator("#results-title").text_content()
+    page.check("#strong-only")
+    assert "250 shown of 320" in page.locator("#results-title").text_content()
+    page.uncheck("#strong-only")
+    no_axe_violations(page, "320 results")
+    shot(page, "desktop-6-many")
+    with page.expect_download(timeout=120_000) as download:
+        page.click("#download-zip")
+    archive = zipfile.ZipFile(Path(download.value.path()))
+    assert len(archive.namelist()) == 320
+    assert archive.read(archive.namelist()[0]) == jpeg
+    assert "Saved 320 photos" in page.locator("#download-status").text_content()
+
+
+def test_a_lost_connection_is_retried_and_its_notice_goes(local: LocalFindMe, page: Page) -> None:
+    dropped = {"count": 0}
+
+    def drop(route: Route) -> None:
+        if dropped["count"] < 3:
+            dropped["count"] += 1
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    page.route("**/search_status.json*", drop)
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    page.wait_for_function(
+        "document.querySelector('#notice').textContent.includes('cannot be reached')"
+    )
+    wait_done(page)
+    assert page.locator("#notice").is_hidden() and page.locator("#error").is_hidden()
+    assert page.locator("#matches li").count() == 3
+
+
+def test_x_without_a_token_says_so_in_words(local: LocalFindMe, page: Page) -> None:
+    page.goto(f"{local.api_host}/")
+    page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
+    page.select_option("#folder", label="Posts on X matching a search")
+    assert page.locator("#query").is_visible()
+    page.fill("#query", "#pycon")
+    page.fill("#handle", "@someone")
+    page.click("#start")
+    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
+    message = page.locator("#error").text_content()
+    assert "bearer" not in message.lower() and "not set up" in message, message
+    assert page.locator("#start").is_enabled()

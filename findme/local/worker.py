@@ -65,14 +65,21 @@ def serve(conn: Connection, action_file: str, env: dict[str, str]) -> None:
     os.environ.update(env)
     sys.path.insert(0, os.path.dirname(action_file))
     main = runpy.run_path(action_file, run_name="__action__")["main"]
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the engine stopped while this worker was starting
+        return
     while True:
         try:
             activation_env, params = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError, KeyboardInterrupt):  # the engine has gone
             return
         for name in [n for n in os.environ if n.startswith("__OW_")]:
             del os.environ[name]  # one activation's values never leak into the next
         os.environ.update(env)
         os.environ.update(activation_env)
-        conn.send(_run(main, params))
+        result = _run(main, params)
+        try:
+            conn.send(result)
+        except OSError:  # the engine has gone (its command ended): so does this worker
+            return

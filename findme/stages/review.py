@@ -19,7 +19,7 @@ from findme.settings import DEFAULT_THRESHOLD, Settings
 from findme.stages.register import MAX_REFERENCES
 from findme.store import job_store
 
-VERDICTS = ("confirm", "reject")
+VERDICTS = ("confirm", "reject", "unreject")  # unreject: undo a "Not me"
 
 
 def _add_reference(
@@ -74,6 +74,23 @@ def rerank(job_id: str, store: JobStore, settings: Settings) -> dict[str, int]:
     return counts
 
 
+def _unreject(job_id: str, photo: str, store: JobStore, settings: Settings) -> dict[str, Any]:
+    """Undoes a "Not me": the photo is matched again from its cached faces."""
+    if not store.unreject(job_id, photo):
+        raise NotFound(f"{photo} was not rejected in this search")
+    job = store.fields(job_id) or {}
+    references = load_references(job, store)
+    meta = store.seen_photos(job_id).get(photo)
+    cached = face_cache.cached(meta.get("digest", ""), store, settings) if meta else None
+    if references is None or meta is None or cached is None:
+        raise NotFound(f"the faces of {photo} are no longer cached")
+    threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
+    record = match_record(meta, cached, references, threshold, settings)
+    if record is not None:
+        store.set_match(job_id, photo, record)
+    return {"job_id": job_id, "photo": photo, "verdict": "unreject", "match": record is not None}
+
+
 def review(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
     params.require_post(args, "review_match")
@@ -89,6 +106,8 @@ def review(args: dict[str, Any]) -> dict[str, Any]:
     job = store.fields(job_id)
     if job is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
+    if verdict == "unreject":
+        return _unreject(job_id, photo, store, settings)
     match = store.match(job_id, photo)
     if match is None:
         raise NotFound(f"{photo} is not a match of this search")

@@ -18,7 +18,7 @@ from findme import params
 from findme.errors import ActionError, NotFound, Unavailable, run_action
 from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore, State
-from findme.reference import ReferenceUnusable, reference_descriptors
+from findme.reference import ReferenceUnusable, load_references, reference_descriptors
 from findme.settings import Settings
 from findme.sources import SearchCutShort, SourceUnavailable, open_source
 from findme.stages.wake import wake_compare
@@ -37,8 +37,9 @@ def _lease_ms(settings: Settings) -> int:
 
 
 def _prepare(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> None:
-    """Reference descriptors, once per job (a continuation finds them done)."""
-    if "reference_fingerprints" in job:
+    """Reference descriptors, once per job (a continuation, or a resumed search whose
+    uploads were deleted once read, finds them done)."""
+    if job.get("reference_fingerprints") and load_references(job_id, job, store) is not None:
         return
     store.set_state(job_id, State.SEARCHING)
     references = reference_descriptors(job_id, job, store, settings)

@@ -26,6 +26,7 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         "state": status.state,
         "query": fields.get("query", ""),
         "source": fields.get("source", ""),
+        "folder": fields.get("folder", "") if fields.get("source") == "folder" else "",
         "threshold": float(fields.get("threshold", "nan")),
         "created": float(fields.get("created", "0")),
         "finished": float(fields["finished"]) if "finished" in fields else None,

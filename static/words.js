@@ -1,0 +1,59 @@
+// The API's messages name parameters and exceptions; the page says what happened
+// and what to do, in a person's words. Unknown messages pass through, tidied.
+"use strict";
+
+const FindMeWords = (() => {
+  const PHOTO_REASONS = [
+    [/^empty file/, "the file is empty"],
+    [/^file too large/, "the file is too large (over 25 MB)"],
+    [/^image too large/, "the picture has too many pixels (over 50 megapixels)"],
+    [/^truncated or corrupt image/, "the file is damaged or incomplete"],
+    [/^not an image/, "it is not a photo"],
+    [/^unreadable/, "the file could not be read"],
+    [/^download failed/, "it could not be downloaded"],
+    [/stopped its worker twice/, "reading it took too long or crashed twice, so it was skipped"],
+    [/outside the photo root/, "it is outside the folders FindMe may read"],
+  ];
+
+  // Why one photo could not be examined.
+  function photoReason(reason) {
+    const found = PHOTO_REASONS.find(([pattern]) => pattern.test(String(reason)));
+    return found ? found[1] : String(reason);
+  }
+
+  const MESSAGES = [
+    [/no face in any reference photo/, "None of your photos shows a face FindMe can use. Choose a photo where your face is clear, large and facing the camera."],
+    [/no face in reference photo/, "No face was found in your photo. Choose a photo where your face is clear, large and facing the camera."],
+    [/^reference_image: (.*)/, (m) => `Your photo could not be used: ${photoReason(m[1])}. Choose a JPEG, PNG or WebP photo of yourself.`],
+    [/^reference_image (is not valid base64|must be)/, "Your photo could not be used. Choose a JPEG, PNG or WebP photo of yourself."],
+    [/uploaded photo is no longer available/, "Your photo is no longer kept on the server. Start a new search with it."],
+    [/no X bearer token|x_bearer_token/i, "Searching X is not set up on this FindMe server (it needs an X API token). Choose a folder instead, or ask whoever runs FindMe to add the token."],
+    [/^handle/, "That X username is not valid: use letters, digits and _ (at most 15), like @ada_l."],
+    [/X user @(\S+) does not exist/, (m) => `There is no X user @${m[1]}. Check the spelling, or choose a photo instead.`],
+    [/X rate limit/, "X is limiting how fast FindMe may search. Try again in 15 minutes."],
+    [/^query is required/, "Type what to search on X, like #pycon."],
+    [/^folder .* is not a folder/, "That folder is no longer there. Reload the page and pick another."],
+    [/^(no job|this search no longer exists)/i, "This search no longer exists: it was deleted, or it expired after 7 days."],
+    [/no progress for \d+ s/, "The search stopped making progress, so it was stopped. Start it again; photos already examined are quick the second time."],
+    [/reference descriptors? (of this search )?ha(s|ve) expired/, "This search's copy of your face has expired. Start a new search."],
+    [/faces of .* are no longer cached/, "FindMe no longer keeps that photo's faces, so it cannot be changed. Start a new search."],
+    [/is not a match of this search/, "That photo is no longer among your matches. The list has been refreshed."],
+    [/search has \d+ references already/, "This search already uses 10 confirmed photos of you, the most it can."],
+    [/could not fire trigger|could not start the search/, "FindMe could not start part of the search. Try again in a minute."],
+    [/^the search stopped: (.*)/, (m) => `The search stopped: ${inWords(m[1])}`],
+    [/^internal error/, "Something went wrong inside FindMe. Try again; if it happens again, tell whoever runs FindMe."],
+    [/too large|over the limit|413/i, "Your photo is too large to send. Choose a smaller photo."],
+  ];
+
+  function inWords(message) {
+    const text = String(message || "").trim();
+    for (const [pattern, words] of MESSAGES) {
+      const found = text.match(pattern);
+      if (found) return typeof words === "function" ? words(found) : words;
+    }
+    const tidy = text.replace(/\b[a-z]+_[a-z_]+\b/g, (name) => name.replace(/_/g, " "));
+    return tidy ? `${tidy[0].toUpperCase()}${tidy.slice(1)}${/[.!?]$/.test(tidy) ? "" : "."}` : "";
+  }
+
+  return { inWords, photoReason };
+})();
