@@ -116,7 +116,7 @@ def wait_for_job(client: OpenWhiskClient, job_id: str, timeout: float = 120) -> 
     state = None
     while time.monotonic() < deadline:
         state = jobs.hget(f"findme:job:{job_id}", "state")
-        if state in (b"done", b"failed"):
+        if state in (b"done", b"failed", b"cancelled"):
             break
         time.sleep(0.1)
     else:
