@@ -216,24 +216,25 @@ function ended(message) {
   announce(message);
 }
 
-// Polls search_status: about 1 s, rising to 5 s while nothing changes.
+// Polls search_status: after about 1 s, rising to every 5 s.
 async function follow(jobId, generation) {
   let delay = 1000;
-  let last = "";
   while (generation === current.generation) {
     try {
       const status = await FindMeApi.status(jobId);
       if (generation !== current.generation) return;
       notice("");
       render(status);
+      if (status.state === "failed") {
+        return ended(`The search failed: ${FindMeWords.inWords(status.error || "")}`);
+      }
       if (FINAL.has(status.state)) return;
-      const progress = `${status.photos_done}/${status.photos_total}/${status.matches.length}/${status.state}`;
-      delay = progress === last ? Math.min(5000, delay * 1.5) : 1000;
-      last = progress;
+      // Every poll is an invocation, and OpenWhisk allows the namespace 60 a minute.
+      delay = Math.min(5000, delay * 1.3);
     } catch (error) {
       if (generation !== current.generation) return;
       if (error.kind === "answer" && (error.status === 404 || error.status === 400)) {
-        // A failed job's status answers 400 with its reason; an unknown one 404.
+        // An unknown job answers 404; a bad request 400.
         if (error.status === 404) forget(jobId);
         const words = FindMeWords.inWords(error.message);
         return ended(error.status === 404 ? words : `The search failed: ${words}`);

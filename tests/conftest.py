@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -16,6 +17,7 @@ import yaml
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 from findme.client import OpenWhiskClient
+from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
 from tests import photo_variants as pv
 
@@ -101,6 +103,30 @@ def manifest_with_timeouts(folder: Path, timeouts_ms: dict[str, int]) -> Path:
 def local(redis_client: redis.Redis, photo_root: Path) -> Iterator[LocalFindMe]:
     with LocalFindMe(photo_root=photo_root, compare_workers=2) as running:
         yield running
+
+
+# The page tests run many people's searches a minute through one namespace: as on a
+# cluster whose operator raised `invocationsPerMinute` for that, they get their own
+# engine with more invocations a minute. Every other limit stays OpenWhisk's
+# default, and the page's own 429 handling is tested with refused answers.
+BUSY_CLUSTER = Limits(invocations_per_minute=1200, fires_per_minute=600)
+
+
+@pytest.fixture(scope="module")
+def busy_local(redis_client: redis.Redis, photo_root: Path) -> Iterator[LocalFindMe]:
+    with LocalFindMe(photo_root=photo_root, compare_workers=2, limits=BUSY_CLUSTER) as running:
+        yield running
+
+
+def wait_out_429(call: Callable[[], Any], attempts: int = 3) -> Any:
+    """An HTTP call that waits out OpenWhisk's 429 (counted per wall-clock minute,
+    with no Retry-After), as every FindMe client does."""
+    for _ in range(attempts):
+        answer = call()
+        if answer.status_code != 429:
+            return answer
+        time.sleep(60 - time.time() % 60 + 0.5)
+    return answer
 
 
 @pytest.fixture()

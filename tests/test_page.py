@@ -18,6 +18,14 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 from findme.local.runner import LocalFindMe
 from tests import photo_variants as pv
 
+
+@pytest.fixture(scope="module")
+def local(busy_local: LocalFindMe) -> LocalFindMe:
+    """This module's searches run on an engine with raised invocation limits
+    (tests/conftest.py, BUSY_CLUSTER)."""
+    return busy_local
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
@@ -442,7 +450,7 @@ def test_a_busy_platform_is_waited_out(local: LocalFindMe, page: Page) -> None:
         else:
             route.continue_()
 
-    page.route("**/search_status.json*", throttle)
+    page.route("**/search_status.http*", throttle)
     start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
     wait_done(page)
     assert refused["count"] == 2
@@ -544,7 +552,7 @@ def test_three_hundred_results_from_urls_stay_quick_and_zip_in_the_browser(
         }
         route.fulfill(status=200, body=json.dumps(body), content_type="application/json")
 
-    page.route("**/search_status.json*", status)
+    page.route("**/search_status.http*", status)
     page.route(
         "https://pbs.twimg.com/**",
         lambda route: route.fulfill(
@@ -581,7 +589,7 @@ def test_a_lost_connection_is_retried_and_its_notice_goes(local: LocalFindMe, pa
         else:
             route.continue_()
 
-    page.route("**/search_status.json*", drop)
+    page.route("**/search_status.http*", drop)
     start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
     page.wait_for_function(
         "document.querySelector('#notice').textContent.includes('cannot be reached')"

@@ -12,6 +12,7 @@ import requests
 from findme.local.runner import LocalFindMe
 from findme.local.server import bind
 from tests import photo_variants as pv
+from tests.conftest import wait_out_429
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 
@@ -112,37 +113,47 @@ def test_a_fired_trigger_runs_its_rule(api: tuple) -> None:
 
 def test_web_actions_without_a_key(local: LocalFindMe, redis_client: object) -> None:
     web = f"{local.api_host}/api/v1/web/guest/findme"
-    started = requests.post(
-        f"{web}/register_search.http",
-        json={"folder": "event/talk", "reference_image": OBAMA},
-        timeout=60,
+    started = wait_out_429(
+        lambda: requests.post(
+            f"{web}/register_search.http",
+            json={"folder": "event/talk", "reference_image": OBAMA},
+            timeout=60,
+        )
     )
     assert started.status_code == 200
     # No CORS for other origins by default (tests/test_attacks.py: only named ones).
     assert "access-control-allow-origin" not in started.headers
     job_id = started.json()["job_id"]
     for _ in range(60):  # polls as the page does: not faster than OpenWhisk allows
-        status = requests.get(f"{web}/search_status.http", params={"job_id": job_id}, timeout=10)
+        status = wait_out_429(
+            lambda: requests.get(f"{web}/search_status.http", params={"job_id": job_id}, timeout=10)
+        )
         assert status.status_code == 200
         if status.json()["state"] == "done":
             break
         time.sleep(1)
     assert len(status.json()["matches"]) == 3
     # .json serves the .http shape as it is (OpenWhisk's projection of the result).
-    as_json = requests.get(f"{web}/search_status.json", params={"job_id": job_id}, timeout=10)
+    as_json = wait_out_429(
+        lambda: requests.get(f"{web}/search_status.json", params={"job_id": job_id}, timeout=10)
+    )
     assert as_json.status_code == 200 and as_json.json()["body"]["state"] == "done"
 
 
 def test_web_action_errors_keep_their_status_and_message(local: LocalFindMe) -> None:
     web = f"{local.api_host}/api/v1/web/_/findme"
-    bad = requests.post(
-        f"{web}/register_search.http",
-        json={"folder": "event", "reference_image": OBAMA, "threshold": 2},
-        timeout=60,
+    bad = wait_out_429(
+        lambda: requests.post(
+            f"{web}/register_search.http",
+            json={"folder": "event", "reference_image": OBAMA, "threshold": 2},
+            timeout=60,
+        )
     )
     assert bad.status_code == 400
     assert "threshold" in bad.json()["error"]
-    missing = requests.get(f"{web}/search_status.http", params={"job_id": "0" * 32}, timeout=10)
+    missing = wait_out_429(
+        lambda: requests.get(f"{web}/search_status.http", params={"job_id": "0" * 32}, timeout=10)
+    )
     assert missing.status_code == 404  # .http honours the result's statusCode
     assert missing.json() == {"error": f"no job {'0' * 32} (unknown or expired)"}
 

@@ -79,7 +79,7 @@ def _unreject(job_id: str, photo: str, store: JobStore, settings: Settings) -> d
     if not store.unreject(job_id, photo):
         raise NotFound(f"{photo} was not rejected in this search")
     job = store.fields(job_id) or {}
-    references = load_references(job, store)
+    references = load_references(job_id, job, store)
     meta = store.seen_photos(job_id).get(photo)
     cached = face_cache.cached(meta.get("digest", ""), store, settings) if meta else None
     if references is None or meta is None or cached is None:
