@@ -20,7 +20,6 @@ from findme.local.runner import LocalFindMe
 from tests import photo_variants as pv
 from tests.conftest import wait_for_job
 
-
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 
 
