@@ -24,8 +24,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnx
 
 # Bump when the graph written changes: cached models are keyed by it.
 CONVERTER_VERSION = 1
@@ -251,14 +255,16 @@ def parse(data: bytes, network: list[Layer] = NETWORK) -> tuple[dict, list[Parse
     elif loss != "loss_metric_":
         raise FormatError(f"not dlib's metric-learning network (its loss is {loss!r})")
     # Every layer's version, from the output down (add_layer, add_tag_layer,
-    # add_skip_layer); the layer on the input has its own add_layer versions.
-    versions = []
-    for i, layer in enumerate(network):
-        last = i == len(network) - 1
+    # add_skip_layer); the add_layer on the input has versions of its own.
+    if network[-1][0] in ("tag", "skip"):
+        raise FormatError("a tag or skip layer on the input is not supported")
+    on_input = len(network) - 1
+    versions = {}
+    for index, layer in enumerate(network):
         if layer[0] in ("tag", "skip"):
             r.version(1)
         else:
-            versions.append(r.version(2, 3) if last else r.version(1, 2))
+            versions[index] = r.version(2, 3) if index == on_input else r.version(1, 2)
     if r.string() != "input_rgb_image_sized":
         raise FormatError("the network's input is not input_rgb_image_sized")
     mean_rgb = (r.float(), r.float(), r.float())
@@ -266,20 +272,20 @@ def parse(data: bytes, network: list[Layer] = NETWORK) -> tuple[dict, list[Parse
     if size != (INPUT_SIZE, INPUT_SIZE):
         raise FormatError(f"the network takes {size} images, not {INPUT_SIZE}")
     layers: list[Parsed] = []
-    for position, layer in enumerate(reversed(network)):
+    for index in reversed(range(len(network))):
+        layer = network[index]
         if layer[0] in ("tag", "skip"):
             layers.append(Parsed(layer[0], settings={"tag": layer[1]}))
             continue
-        version = versions.pop()
         layers.append(_READERS[layer[0]](r, r.string(), layer))
         for _ in range(3):  # setup called, gradient stale, gradient disabled
             r.bool()
         r.tensor(), r.tensor()  # x_grad, cached_output
-        if position == 0:  # the layer on the input: grad_final, [sample expansion factor]
+        if index == on_input:  # grad_final, then (version 3) the sample expansion factor
             r.tensor()
-            if version == 3:
+            if versions[index] == 3:
                 r.int()
-        elif version == 2:
+        elif versions[index] == 2:
             r.tensor()  # params_grad
     if r.at != len(data):
         raise FormatError(f"{len(data) - r.at} bytes left after the network")
@@ -318,8 +324,8 @@ def _padded(g: _Graph, x: str, shape: tuple[int, int, int], target: tuple[int, i
     return g.node("Pad", [x, g.constant(np.array([0, 0, 0, 0, 0, *after]), np.int64)])
 
 
-def build(data: bytes, source_name: str = "", source_sha256: str = ""):
-    """The ONNX model (an onnx.ModelProto) of the network in `data`."""
+def build(data: bytes, source_name: str = "", source_sha256: str = "") -> onnx.ModelProto:
+    """The ONNX model of the network in `data` (the bytes of dlib's .dat file)."""
     import onnx
     from onnx import TensorProto, helper
 

@@ -5,7 +5,7 @@ and its models are shared copy-on-write. Not imported anywhere else."""
 
 import os
 
-# Read when OpenBLAS loads (with dlib, below); one thread a worker, as in the image.
+# Read when numpy's OpenBLAS loads (below); one thread a worker, as in the image.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from findme import faces
