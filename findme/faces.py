@@ -26,7 +26,7 @@ from findme.settings import DEFAULT_MIN_FACE_PX, Settings
 
 # Names the detection method in the per-photo face cache's keys: faces cached by
 # another method are not reused.
-DETECTOR = "mtcnn+hog"
+DETECTOR = "mtcnn+hog-2"
 Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original photo's pixels
 
 # dlib's HOG detector scans an 80 px window. Measured on greyscale photos
@@ -35,9 +35,11 @@ Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original pho
 # so that the smallest face asked for becomes 70 px, a margin over 64.
 HOG_SURE_FACE_PX = 70
 # The cascade's P-Net pyramid starts where faces this many times min_face_px
-# (HOG's width) are 12 px tall: every face from 0.8 x min_face_px up is found
-# (benchmarks/face_sizes.py; 1.2 also finds 0.7 x, for 15 % more time).
-MTCNN_MIN_FACE_PER_MIN_FACE = 1.4
+# (HOG's width) are 12 px tall. MTCNN's box is 1.28 HOG widths tall on average
+# but as little as 0.9 on real faces (a 42 px face of benchmarks/real_faces.py's
+# group photo, 38 px tall to MTCNN): 1.4 lost it, 1.2 finds it, and finds every
+# pasted face from 0.7 x min_face_px up (benchmarks/face_sizes.py).
+MTCNN_MIN_FACE_PER_MIN_FACE = 1.2
 # MTCNN boxes a face from brow to chin; HOG's square box is about 0.78 of that
 # height, centred 5 % of it lower (178 faces of the benchmark photos, matched).
 HOG_SIDE_PER_MTCNN_HEIGHT = 0.78
@@ -47,6 +49,12 @@ HOG_CENTRE_DROP = 0.05
 # faces wide found the same faces, 20 % slower.)
 HOG_CROP_FACE_PX = 90
 HOG_CROP_MARGIN = 0.7
+# A face MTCNN is sure of gets a lower bar from HOG: on real photos (benchmarks/
+# real_faces.py) HOG on the crop scored such faces down to -0.25 where HOG over
+# the whole photo found them (a profile, a face in a group), while every MTCNN
+# candidate there that was no face scored under 0.95 with MTCNN.
+MTCNN_SURE = 0.99
+HOG_THRESHOLD_WHEN_SURE = -0.5
 DUPLICATE_OVERLAP = 0.4  # HOG boxes of one face found from two candidates
 REFERENCE_FACE_PX = 100  # looked for first in a reference photo
 
@@ -193,7 +201,8 @@ def _hog_on_crop(
     k = _crop_scale(side, min_face_px)
     size = (max(1, round((region[2] - region[0]) * k)), max(1, round((region[3] - region[1]) * k)))
     crop = grey.resize(size, Image.Resampling.BILINEAR, box=region)
-    rects, scores, _ = models().detector.run(np.asarray(crop), 0, 0.0)
+    threshold = HOG_THRESHOLD_WHEN_SURE if candidate[4] >= MTCNN_SURE else 0.0
+    rects, scores, _ = models().detector.run(np.asarray(crop), 0, threshold)
     kx, ky = size[0] / (region[2] - region[0]), size[1] / (region[3] - region[1])
     return [
         (
