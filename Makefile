@@ -24,6 +24,7 @@ bench: setup
 	./scripts/baseline-venv.sh
 	env -u REDIS_URL .venv/bin/python benchmarks/speed.py --baseline-python build/baseline-venv/bin/python
 	.venv/bin/python benchmarks/face_sizes.py
+	.venv/bin/python benchmarks/real_faces.py
 
 # The labelled set and `findme eval` over it: one reference versus three, plain versus jittered.
 eval: setup
