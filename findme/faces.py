@@ -22,7 +22,7 @@ from PIL import Image
 
 from findme import mtcnn
 from findme.images import Pixels
-from findme.settings import DEFAULT_MIN_FACE_PX, Settings
+from findme.settings import DEFAULT_MIN_FACE_PX, SURE_FIND_PER_MIN_FACE, Settings
 
 # Names the detection method in the per-photo face cache's keys: faces cached by
 # another method are not reused.
@@ -218,8 +218,16 @@ def _hog_on_crop(
     ]
 
 
-def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.rectangle]:
-    """Face rectangles in the working image's pixels.
+@dataclass(frozen=True)
+class Detection:
+    rects: list[dlib.rectangle]  # in the working image's pixels
+    # Faces under SURE_FIND_PER_MIN_FACE x min_face_px, found or only seen by MTCNN:
+    # faces that small are not all found, so a person in this photo can be missed.
+    too_small: int
+
+
+def detect_faces(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> Detection:
+    """Face rectangles in the working image's pixels, and how many faces were too small.
 
     MTCNN's cascade says where faces may be; dlib's HOG detector, run on a small
     crop around each, decides and boxes them, so the boxes, landmarks and
@@ -230,23 +238,49 @@ def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.
     rgb = Image.fromarray(pixels.rgb)
     candidates = models().cascade.faces(rgb, MTCNN_MIN_FACE_PER_MIN_FACE * min_face_px)
     if not len(candidates):
-        return []
+        return Detection([], 0)
     grey = rgb.convert("L")
     found = [hit for candidate in candidates for hit in _hog_on_crop(grey, candidate, min_face_px)]
-    if not found:
-        return []
-    # Neighbouring candidates can hold the same face: keep HOG's best box for each.
-    boxes = np.array([[*box, score] for score, box in found], dtype=np.float32)
-    return [
-        dlib.rectangle(*(round(float(v)) for v in boxes[i, :4]))
-        for i in mtcnn.nms(boxes, DUPLICATE_OVERLAP)
-    ]
+    rects = []
+    if found:
+        # Neighbouring candidates can hold the same face: keep HOG's best box for each.
+        boxes = np.array([[*box, score] for score, box in found], dtype=np.float32)
+        rects = [
+            dlib.rectangle(*(round(float(v)) for v in boxes[i, :4]))
+            for i in mtcnn.nms(boxes, DUPLICATE_OVERLAP)
+        ]
+    return Detection(rects, _too_small(candidates, rects, min_face_px))
 
 
-def find_faces(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[Face]:
-    """Every face of the photo, with its box and descriptor, encoded in one call."""
+def _too_small(candidates: np.ndarray, rects: list[dlib.rectangle], min_face_px: int) -> int:
+    """Faces narrower than the size from which every face is found: those HOG
+    confirmed (compared too, but faces that small are not all found), and those
+    MTCNN is sure of that HOG did not confirm (not compared)."""
+    limit = SURE_FIND_PER_MIN_FACE * min_face_px
+    count = sum(r.width() < limit for r in rects)
+    for left, top, right, bottom, score in candidates[:, :5]:
+        x, y = (left + right) / 2, (top + bottom) / 2
+        confirmed = any(r.left() <= x <= r.right() and r.top() <= y <= r.bottom() for r in rects)
+        width = HOG_SIDE_PER_MTCNN_HEIGHT * (bottom - top)
+        count += score >= MTCNN_SURE and not confirmed and width < limit
+    return int(count)
+
+
+def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.rectangle]:
+    """The faces' rectangles of detect_faces."""
+    return detect_faces(pixels, min_face_px).rects
+
+
+def find_faces(
+    pixels: Pixels,
+    min_face_px: int = DEFAULT_MIN_FACE_PX,
+    rects: list[dlib.rectangle] | None = None,
+) -> list[Face]:
+    """Every face of the photo (or those of `rects`, from detect_faces), with its box
+    and descriptor, encoded in one call."""
     m = models()
-    rects = detect(pixels, min_face_px)
+    if rects is None:
+        rects = detect(pixels, min_face_px)
     if not rects:
         return []
     # Landmarks and descriptors come from the full-colour working image.

@@ -40,11 +40,12 @@ def _examine(
     threshold: float,
     store: JobStore,
     settings: Settings,
-) -> tuple[Outcome, str]:
+) -> tuple[Outcome, str, int]:
+    """The photo's outcome, its record, and how many faces it holds too small to be sure of."""
     try:
         photo = faces_of(source.read(entry), store, settings)
     except PhotoError as error:
-        return Outcome.FAILED, str(error)
+        return Outcome.FAILED, str(error), 0
     meta = {
         "photo": entry["photo"],
         "post_url": entry.get("post_url"),
@@ -55,8 +56,8 @@ def _examine(
     store.remember_photo(job_id, entry["photo"], json.dumps(meta))
     record = match_record(meta, photo, references, threshold, settings)
     if record is None:
-        return Outcome.NO_MATCH, ""
-    return Outcome.MATCH, json.dumps(record)
+        return Outcome.NO_MATCH, "", photo.small_faces
+    return Outcome.MATCH, json.dumps(record), photo.small_faces
 
 
 def compare(args: dict[str, Any]) -> dict[str, Any]:
@@ -80,16 +81,19 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
         if store.is_done(job_id, entry["photo"]):
             continue  # a redelivered event: the work is already recorded
         if store.start_attempt(job_id, entry["photo"]) > MAX_ATTEMPTS:
-            outcome, payload = (
+            outcome, payload, small = (
                 Outcome.FAILED,
                 "the photo stopped its worker twice (crash or timeout)",
+                0,
             )
         else:
-            outcome, payload = _examine(
+            outcome, payload, small = _examine(
                 job_id, entry, source, references, threshold, store, settings
             )
         if store.record(job_id, entry["photo"], outcome, payload) == "recorded":
             counts[outcome.value] += 1
+            if small:
+                store.count_photo_with_small_faces(job_id)
     return {"job_id": job_id, **counts}
 
 

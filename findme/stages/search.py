@@ -61,6 +61,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
             job_id,
             reference_fingerprints=json.dumps(references.fingerprints),
             reference_notes=json.dumps(references.notes),
+            reference_faces=json.dumps(references.faces),
         )
         batches = _fire_batches(job_id, job, store, settings)
     except ReferenceUnusable as error:

@@ -27,6 +27,8 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         "photos_total": status.photos_total,
         "photos_done": status.photos_done,
         "photos_failed": status.photos_failed,
+        # Photos holding faces too small to be sure to find (faces.Detection.too_small).
+        "photos_with_small_faces": int(fields.get("photos_with_small_faces", "0")),
         "search_done": fields.get("search_done") == "1",
         "matches": status.matches,
         "failed": status.failed,
@@ -34,6 +36,9 @@ def status_document(status: JobStatus) -> dict[str, Any]:
     notes = json.loads(fields.get("reference_notes") or "[]")
     if notes:
         document["reference_notes"] = notes  # reference photos that could not be used
+    used = json.loads(fields.get("reference_faces") or "[]")
+    if used:
+        document["reference_faces"] = used  # the face used in each reference photo, its box
     if fields.get("warning"):
         document["warning"] = fields["warning"]
     if fields.get("error"):
