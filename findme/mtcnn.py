@@ -87,28 +87,6 @@ def _regressed(boxes: Boxes, offsets: np.ndarray) -> Boxes:
     return out
 
 
-def _crops(image: Image.Image, boxes: Boxes, side: int) -> np.ndarray:
-    """Each box's pixels resized to side x side, as one N x side x side x 3 array."""
-    # Pasted into one strip and converted once: converting each small image to
-    # numpy on its own costs more than resizing it.
-    strip = Image.new("RGB", (side, side * len(boxes)))
-    for i, box in enumerate(boxes):
-        left, top, right, bottom = (round(float(v)) for v in box[:4])
-        right, bottom = max(right, left + 1), max(bottom, top + 1)
-        if left >= 0 and top >= 0 and right <= image.width and bottom <= image.height:
-            # Resized straight from the photo: no copy of the region first.
-            patch = image.resize(
-                (side, side), Image.Resampling.BILINEAR, box=(left, top, right, bottom)
-            )
-        else:
-            # crop() pads a box that reaches past the photo's edge with black, as MTCNN does.
-            patch = image.crop((left, top, right, bottom)).resize(
-                (side, side), Image.Resampling.BILINEAR
-            )
-        strip.paste(patch, (0, side * i))
-    return np.asarray(strip).reshape(len(boxes), side, side, 3)
-
-
 class Cascade:
     def __init__(self, directory: Path = MODELS) -> None:
         self.pnet = _session(directory / "mtcnn-pnet.onnx")
@@ -160,7 +138,18 @@ class Cascade:
         boxes = boxes[boxes[:, 2] - boxes[:, 0] >= 1]  # a regression can fold a box
         if not len(boxes):
             return boxes
-        prob, reg = network.run(["prob", "reg"], {"image": _normalised(_crops(image, boxes, side))})
+        # crop() pads boxes that reach past the photo's edge with black, as MTCNN does.
+        crops = np.stack(
+            [
+                np.asarray(
+                    image.crop(tuple(round(float(v)) for v in box[:4])).resize(
+                        (side, side), Image.Resampling.BILINEAR
+                    )
+                )
+                for box in boxes
+            ]
+        )
+        prob, reg = network.run(["prob", "reg"], {"image": _normalised(crops)})
         keep = prob[:, 1] >= threshold
         boxes = boxes[keep]
         boxes[:, 4] = prob[keep, 1]
