@@ -27,11 +27,18 @@ bench: setup
 	./scripts/baseline-venv.sh
 	env -u REDIS_URL .venv/bin/python benchmarks/speed.py --baseline-python build/baseline-venv/bin/python
 	.venv/bin/python benchmarks/face_sizes.py
+	.venv/bin/python benchmarks/real_faces.py
 
-# The labelled set and `findme eval` over it: one reference versus three, plain versus jittered.
+# The labelled sets (composites, and real photos) and `findme eval` over them: one
+# reference versus three, plain versus jittered; then precision and recall side by
+# side with face_recognition's defaults (in the baseline venv) on both.
 eval: setup
+	./scripts/baseline-venv.sh
 	.venv/bin/python benchmarks/labelled_set.py build/labelled-set
+	.venv/bin/python benchmarks/real_set.py build/real-set
 	.venv/bin/findme eval build/labelled-set --references 1,3 --jitters 0,20,100
+	.venv/bin/findme eval build/real-set --references 1,3 --jitters 0,20
+	.venv/bin/python benchmarks/accuracy.py --baseline-python build/baseline-venv/bin/python build/labelled-set build/real-set
 
 # A 10,000-photo search under OpenWhisk's default limits; checks every count.
 scale: setup

@@ -109,7 +109,7 @@ def main() -> None:
             lambda rgb: faces.detect_whole_photo(_as_pixels(rgb), 40),
         )
     )
-    for min_face in (40, 56, 80):
+    for min_face in (24, 32, 40, 56, 80):
         ways.append(
             (
                 f"FindMe: MTCNN + HOG on crops, min {min_face}",

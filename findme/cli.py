@@ -32,7 +32,13 @@ from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH
 from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
-from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
+from findme.settings import (
+    DEFAULT_THRESHOLD,
+    MAX_THRESHOLD,
+    MIN_THRESHOLD,
+    SURE_FIND_PER_MIN_FACE,
+    Settings,
+)
 from findme.sources import SOURCES
 from findme.sources.folder import IMAGE_SUFFIXES, FolderSource, inside_root
 from findme.sources.urls import MAX_URLS
@@ -202,6 +208,7 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
                 "distance": m["distance"],
                 "confidence": m.get("confidence"),
                 "faces": m.get("faces"),
+                "small_faces": m.get("small_faces", 0),
                 "box": m["box"],
                 **({"post_url": m["post_url"]} if m.get("post_url") else {}),
                 **({"author": m["author"]} if m.get("author") else {}),
@@ -209,6 +216,7 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
             for m in status["matches"]
         ],
         "failed": status["failed"],
+        "photos_with_small_faces": status.get("photos_with_small_faces", 0),
         **({"warning": status["warning"]} if status.get("warning") else {}),
         **({"reference_notes": status["reference_notes"]} if status.get("reference_notes") else {}),
         **(
@@ -217,6 +225,22 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
             else {}
         ),
     }
+
+
+def _faces(count: int) -> str:
+    return f"{count} face{'s' if count != 1 else ''}"
+
+
+def _small_faces_note(photos: int) -> str:
+    """Why a photo of the person can be missed, and what would find it."""
+    min_face = Settings.load().min_face_px
+    smallest = round(SURE_FIND_PER_MIN_FACE * min_face)
+    held = "photo holds" if photos == 1 else "photos hold"
+    return (
+        f"{photos} {held} faces under {smallest} px, too small to compare reliably: "
+        f"a photo of you there can be missed (FINDME_MIN_FACE={min_face}; "
+        "a lower one looks for smaller faces, more slowly)"
+    )
 
 
 def _follow(client: OpenWhiskClient, store: JobStore, job_id: str, quiet: bool) -> dict[str, Any]:
@@ -232,9 +256,11 @@ def _follow(client: OpenWhiskClient, store: JobStore, job_id: str, quiet: bool) 
             if not quiet and match["photo"] not in shown:
                 shown.add(match["photo"])
                 post = f"  {match['post_url']}" if match.get("post_url") else ""
+                small = match.get("small_faces", 0)
+                note = f", {_faces(small)} too small to compare reliably" if small else ""
                 tqdm.write(
                     f"match  {match['photo']}  distance {match['distance']:.3f}"
-                    f" ({match.get('confidence', 'possible')}){post}"
+                    f" ({match.get('confidence', 'possible')}{note}){post}"
                 )
 
     try:
@@ -395,6 +421,8 @@ def command_search(args: argparse.Namespace) -> int:
         f"{len(summary['matches'])} of {summary['photos_total']} photos match "
         f"({summary['photos_failed']} failed)"
     )
+    if summary["photos_with_small_faces"]:
+        print(_small_faces_note(summary["photos_with_small_faces"]))
     print(
         f"job {job_id}: findme report {job_id}  (HTML; --format csv|json|zip)",
         file=sys.stderr,

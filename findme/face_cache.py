@@ -20,6 +20,7 @@ class PhotoFaces:
     faces: list[faces.Face]
     width: int  # upright size of the original photo
     height: int
+    small_faces: int = 0  # faces too small to be sure of (faces.Detection.too_small)
 
 
 def _detection(settings: Settings) -> str:
@@ -36,7 +37,9 @@ def cached(digest: str, store: JobStore, settings: Settings) -> PhotoFaces | Non
         faces.Face(box=tuple(f["box"]), descriptor=hex_to_descriptor(f["descriptor"]))
         for f in document["faces"]
     ]
-    return PhotoFaces(digest, found, document["width"], document["height"])
+    return PhotoFaces(
+        digest, found, document["width"], document["height"], document.get("small_faces", 0)
+    )
 
 
 def faces_of(data: bytes, store: JobStore, settings: Settings) -> PhotoFaces:
@@ -46,13 +49,15 @@ def faces_of(data: bytes, store: JobStore, settings: Settings) -> PhotoFaces:
     if hit is not None:
         return hit
     pixels = decode_for_detection(data, settings.detect_max_side)
-    found = faces.find_faces(pixels, settings.min_face_px)
+    detection = faces.detect_faces(pixels, settings.min_face_px)
+    found = faces.find_faces(pixels, settings.min_face_px, detection.rects)
     document = {
         "faces": [
             {"box": list(f.box), "descriptor": descriptor_to_hex(f.descriptor)} for f in found
         ],
         "width": pixels.width,
         "height": pixels.height,
+        "small_faces": detection.too_small,
     }
     store.save_faces(digest, _detection(settings), json.dumps(document))
-    return PhotoFaces(digest, found, pixels.width, pixels.height)
+    return PhotoFaces(digest, found, pixels.width, pixels.height, detection.too_small)

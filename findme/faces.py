@@ -22,11 +22,11 @@ from PIL import Image
 
 from findme import encoder, mtcnn
 from findme.images import Pixels
-from findme.settings import DEFAULT_MIN_FACE_PX, Settings
+from findme.settings import DEFAULT_MIN_FACE_PX, SURE_FIND_PER_MIN_FACE, Settings
 
 # Names the detection method in the per-photo face cache's keys: faces cached by
 # another method are not reused.
-DETECTOR = "mtcnn+hog"
+DETECTOR = "mtcnn+hog-2"
 Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original photo's pixels
 
 # dlib's HOG detector scans an 80 px window. Measured on greyscale photos
@@ -35,9 +35,11 @@ Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original pho
 # so that the smallest face asked for becomes 70 px, a margin over 64.
 HOG_SURE_FACE_PX = 70
 # The cascade's P-Net pyramid starts where faces this many times min_face_px
-# (HOG's width) are 12 px tall: every face from 0.8 x min_face_px up is found
-# (benchmarks/face_sizes.py; 1.2 also finds 0.7 x, for 15 % more time).
-MTCNN_MIN_FACE_PER_MIN_FACE = 1.4
+# (HOG's width) are 12 px tall. MTCNN's box is 1.28 HOG widths tall on average
+# but as little as 0.9 on real faces (a 42 px face of benchmarks/real_faces.py's
+# group photo, 38 px tall to MTCNN): 1.4 lost it, 1.2 finds it, and finds every
+# pasted face from 0.7 x min_face_px up (benchmarks/face_sizes.py).
+MTCNN_MIN_FACE_PER_MIN_FACE = 1.2
 # MTCNN boxes a face from brow to chin; HOG's square box is about 0.78 of that
 # height, centred 5 % of it lower (178 faces of the benchmark photos, matched).
 HOG_SIDE_PER_MTCNN_HEIGHT = 0.78
@@ -47,6 +49,12 @@ HOG_CENTRE_DROP = 0.05
 # faces wide found the same faces, 20 % slower.)
 HOG_CROP_FACE_PX = 90
 HOG_CROP_MARGIN = 0.7
+# A face MTCNN is sure of gets a lower bar from HOG: on real photos (benchmarks/
+# real_faces.py) HOG on the crop scored such faces down to -0.25 where HOG over
+# the whole photo found them (a profile, a face in a group), while every MTCNN
+# candidate there that was no face scored under 0.95 with MTCNN.
+MTCNN_SURE = 0.99
+HOG_THRESHOLD_WHEN_SURE = -0.5
 DUPLICATE_OVERLAP = 0.4  # HOG boxes of one face found from two candidates
 REFERENCE_FACE_PX = 100  # looked for first in a reference photo
 
@@ -194,7 +202,8 @@ def _hog_on_crop(
     k = _crop_scale(side, min_face_px)
     size = (max(1, round((region[2] - region[0]) * k)), max(1, round((region[3] - region[1]) * k)))
     crop = grey.resize(size, Image.Resampling.BILINEAR, box=region)
-    rects, scores, _ = models().detector.run(np.asarray(crop), 0, 0.0)
+    threshold = HOG_THRESHOLD_WHEN_SURE if candidate[4] >= MTCNN_SURE else 0.0
+    rects, scores, _ = models().detector.run(np.asarray(crop), 0, threshold)
     kx, ky = size[0] / (region[2] - region[0]), size[1] / (region[3] - region[1])
     return [
         (
@@ -210,8 +219,16 @@ def _hog_on_crop(
     ]
 
 
-def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.rectangle]:
-    """Face rectangles in the working image's pixels.
+@dataclass(frozen=True)
+class Detection:
+    rects: list[dlib.rectangle]  # in the working image's pixels
+    # Faces under SURE_FIND_PER_MIN_FACE x min_face_px, found or only seen by MTCNN:
+    # faces that small are not all found, so a person in this photo can be missed.
+    too_small: int
+
+
+def detect_faces(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> Detection:
+    """Face rectangles in the working image's pixels, and how many faces were too small.
 
     MTCNN's cascade says where faces may be; dlib's HOG detector, run on a small
     crop around each, decides and boxes them, so the boxes, landmarks and
@@ -222,23 +239,49 @@ def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.
     rgb = Image.fromarray(pixels.rgb)
     candidates = models().cascade.faces(rgb, MTCNN_MIN_FACE_PER_MIN_FACE * min_face_px)
     if not len(candidates):
-        return []
+        return Detection([], 0)
     grey = rgb.convert("L")
     found = [hit for candidate in candidates for hit in _hog_on_crop(grey, candidate, min_face_px)]
-    if not found:
-        return []
-    # Neighbouring candidates can hold the same face: keep HOG's best box for each.
-    boxes = np.array([[*box, score] for score, box in found], dtype=np.float32)
-    return [
-        dlib.rectangle(*(round(float(v)) for v in boxes[i, :4]))
-        for i in mtcnn.nms(boxes, DUPLICATE_OVERLAP)
-    ]
+    rects = []
+    if found:
+        # Neighbouring candidates can hold the same face: keep HOG's best box for each.
+        boxes = np.array([[*box, score] for score, box in found], dtype=np.float32)
+        rects = [
+            dlib.rectangle(*(round(float(v)) for v in boxes[i, :4]))
+            for i in mtcnn.nms(boxes, DUPLICATE_OVERLAP)
+        ]
+    return Detection(rects, _too_small(candidates, rects, min_face_px))
 
 
-def find_faces(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[Face]:
-    """Every face of the photo, with its box and descriptor, encoded in one call."""
+def _too_small(candidates: np.ndarray, rects: list[dlib.rectangle], min_face_px: int) -> int:
+    """Faces narrower than the size from which every face is found: those HOG
+    confirmed (compared too, but faces that small are not all found), and those
+    MTCNN is sure of that HOG did not confirm (not compared)."""
+    limit = SURE_FIND_PER_MIN_FACE * min_face_px
+    count = sum(r.width() < limit for r in rects)
+    for left, top, right, bottom, score in candidates[:, :5]:
+        x, y = (left + right) / 2, (top + bottom) / 2
+        confirmed = any(r.left() <= x <= r.right() and r.top() <= y <= r.bottom() for r in rects)
+        width = HOG_SIDE_PER_MTCNN_HEIGHT * (bottom - top)
+        count += score >= MTCNN_SURE and not confirmed and width < limit
+    return int(count)
+
+
+def detect(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[dlib.rectangle]:
+    """The faces' rectangles of detect_faces."""
+    return detect_faces(pixels, min_face_px).rects
+
+
+def find_faces(
+    pixels: Pixels,
+    min_face_px: int = DEFAULT_MIN_FACE_PX,
+    rects: list[dlib.rectangle] | None = None,
+) -> list[Face]:
+    """Every face of the photo (or those of `rects`, from detect_faces), with its box
+    and descriptor, encoded in one call."""
     m = models()
-    rects = detect(pixels, min_face_px)
+    if rects is None:
+        rects = detect(pixels, min_face_px)
     if not rects:
         return []
     # Landmarks and descriptors come from the full-colour working image.

@@ -433,6 +433,13 @@ end
 return existed
 """
 
+# Counts in a field of the job only while it exists (see _UPDATE_IF_EXISTS).
+# KEYS: job; ARGV: field
+_COUNT_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+"""
+
 
 @dataclass(frozen=True)
 class JobStatus:
@@ -474,6 +481,7 @@ class JobStore:
         self._cancel = client.register_script(_CANCEL)
         self._set_running = client.register_script(_SET_RUNNING_STATE)
         self._reopen = client.register_script(_REOPEN)
+        self._count = client.register_script(_COUNT_IF_EXISTS)
 
     # -- jobs ---------------------------------------------------------------
     def create(
@@ -782,6 +790,10 @@ class JobStore:
         ]
         args = [photo, outcome.value, payload, self.ttl, str(time.time())]
         return _text(self._record(keys=keys, args=args))
+
+    def count_photo_with_small_faces(self, job_id: str) -> None:
+        """One more photo holding faces too small to be sure of (after its record)."""
+        self._count(keys=[job_key(job_id)], args=["photos_with_small_faces"])
 
     def finish_search(self, job_id: str) -> str:
         keys = [job_key(job_id), photos_key(job_id), done_key(job_id)]

@@ -37,6 +37,7 @@ def match_record(
         "confidence": confidence(match.distance, settings),
         "box": list(match.face.box),
         "faces": len(photo.faces),
+        "small_faces": photo.small_faces,
         "width": photo.width,
         "height": photo.height,
         # The post's own words for its photo, and whether its author marked it sensitive.

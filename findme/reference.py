@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,8 @@ class ReferenceUnusable(Exception):
 
 
 NO_FACE = "no face in reference photo"
+# What to try instead, said with every reference photo where no face was found.
+NO_FACE_ADVICE = "use a larger, frontal, well-lit photo of your face"
 
 
 @dataclass
@@ -38,6 +41,9 @@ class References:
     notes: list[str] = field(default_factory=list)  # references that could not be used, and why
     # The profile pictures used, so the search can say which one it took.
     pictures: list[dict[str, str]] = field(default_factory=list)
+    # The face used in each usable reference photo: {reference: index in the job's
+    # references, box: [top, right, bottom, left] in the photo's upright pixels}.
+    faces: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _label(index: int, count: int, kind: str, value: str) -> str:
@@ -83,10 +89,14 @@ def _bytes_and_fingerprint(
     return data, hashlib.sha256(data).hexdigest() + jitter
 
 
-def _descriptor(data: bytes, settings: Settings) -> np.ndarray | None:
+def _reference_face(data: bytes, settings: Settings) -> faces.Face | None:
     pixels = images.decode_for_detection(data, settings.detect_max_side)
-    face = faces.reference_face(pixels, settings.min_face_px, settings.reference_jitters)
-    return None if face is None else face.descriptor
+    return faces.reference_face(pixels, settings.min_face_px, settings.reference_jitters)
+
+
+def _box_fingerprint(fingerprint: str) -> str:
+    """Where the box of a cached reference descriptor is cached, beside it."""
+    return fingerprint + ":box"
 
 
 def reference_descriptors(
@@ -105,12 +115,15 @@ def reference_descriptors(
             cached = store.reference(fingerprint)
             if cached is not None:
                 descriptor = hex_to_descriptor(cached)
+                box = json.loads(store.reference(_box_fingerprint(fingerprint)) or "null")
             else:
-                descriptor = _descriptor(data, settings)
-                if descriptor is None:
-                    found.notes.append(f"{label}: no face")
+                face = _reference_face(data, settings)
+                if face is None:
+                    found.notes.append(f"{label}: no face found ({NO_FACE_ADVICE})")
                     continue
+                descriptor, box = face.descriptor, list(face.box)
                 store.save_reference(fingerprint, descriptor_to_hex(descriptor))
+                store.save_reference(_box_fingerprint(fingerprint), json.dumps(box))
         except SourceUnavailable as error:
             if len(listed) == 1:
                 raise ReferenceUnusable(str(error)) from None
@@ -124,10 +137,12 @@ def reference_descriptors(
         store.keep_reference(job_id, fingerprint, descriptor_to_hex(descriptor))
         found.fingerprints.append(fingerprint)
         found.descriptors.append(descriptor)
+        found.faces.append({"reference": index, **({"box": box} if box else {})})
     if not found.descriptors:
         if len(listed) == 1:
             note = found.notes[0] if found.notes else NO_FACE
-            raise ReferenceUnusable(NO_FACE if note.endswith("no face") else note)
+            no_face = note.endswith(f"no face found ({NO_FACE_ADVICE})")
+            raise ReferenceUnusable(f"{NO_FACE}: {NO_FACE_ADVICE}" if no_face else note)
         raise ReferenceUnusable("no face in any reference photo: " + "; ".join(found.notes))
     return found
 

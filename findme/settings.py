@@ -27,6 +27,8 @@ MIN_JOB_TTL_SECONDS = 3600
 MAX_JOB_TTL_SECONDS = 90 * 24 * 3600
 DEFAULT_REFERENCE_JITTERS = 10
 DEFAULT_MIN_FACE_PX = 40  # X's medium photos: a face across a lecture hall
+# Every face from this many times FINDME_MIN_FACE up is found (findme.faces).
+SURE_FIND_PER_MIN_FACE = 0.8
 # A match at or under this distance is "strong", above it "possible" (see `findme eval`).
 DEFAULT_STRONG_DISTANCE = 0.5
 # OpenWhisk's default namespace limits (ansible group_vars: limits).

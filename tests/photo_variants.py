@@ -56,3 +56,11 @@ def group(*images: Image.Image, height: int = 600) -> Image.Image:
 def no_face(image: Image.Image) -> Image.Image:
     """The bottom of a portrait: suit and tie, no face."""
     return image.crop((0, int(image.height * 0.75), image.width, image.height))
+
+
+def at_longest_side(image: Image.Image, longest: int, quality: int = 90) -> bytes:
+    """The photo resized (up or down) so its longest side is `longest`, as a JPEG:
+    the same scene as posted at another size."""
+    k = longest / max(image.size)
+    size = (max(1, round(image.width * k)), max(1, round(image.height * k)))
+    return encoded(image.resize(size, Image.Resampling.LANCZOS), "JPEG", quality=quality)

@@ -43,7 +43,12 @@ def test_several_references_and_one_without_a_face(client: OpenWhiskClient, crow
     )
     status = wait_for_job(client, started["job_id"])
     assert status["state"] == "done"
-    assert status["reference_notes"] == ["reference 1 of 2 (upload): no face"]
+    assert status["reference_notes"] == [
+        "reference 1 of 2 (upload): no face found"
+        " (use a larger, frontal, well-lit photo of your face)"
+    ]
+    (used,) = status["reference_faces"]  # the second reference's face, and where it is
+    assert used["reference"] == 1 and len(used["box"]) == 4
     assert {m["photo"] for m in status["matches"]} == {
         "obama.jpg",
         "obama3.jpg",

@@ -72,7 +72,10 @@ def test_reference_without_a_face_is_one_clear_error(
     suit.write_bytes(pv.encoded(pv.no_face(pv.photo("obama.jpg"))))
     run = findme("search", "--reference", str(suit), "--folder", str(folder / "talk"))
     assert run.returncode == 1
-    assert "findme: error: no face in reference photo" in run.stderr
+    assert (
+        "findme: error: no face in reference photo:"
+        " use a larger, frontal, well-lit photo of your face" in run.stderr
+    )
 
 
 @pytest.mark.parametrize(

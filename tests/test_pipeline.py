@@ -70,7 +70,10 @@ def test_a_person_in_none_of_the_photos_gives_no_matches(client: OpenWhiskClient
 def test_a_reference_without_a_face_fails_the_job_clearly(client: OpenWhiskClient) -> None:
     status = wait_for_job(client, start(client, folder="event", reference_path="refs/suit.jpg"))
     assert status["state"] == "failed"
-    assert status["error"] == "no face in reference photo"
+    assert (
+        status["error"]
+        == "no face in reference photo: use a larger, frontal, well-lit photo of your face"
+    )
     assert status["photos_total"] == 0
 
 

@@ -40,11 +40,12 @@ def _examine(
     threshold: float,
     store: JobStore,
     settings: Settings,
-) -> tuple[Outcome, str]:
+) -> tuple[Outcome, str, int]:
+    """The photo's outcome, its record, and how many faces it holds too small to be sure of."""
     try:
         photo = faces_of(source.read(entry), store, settings)
     except PhotoError as error:
-        return Outcome.FAILED, str(error)
+        return Outcome.FAILED, str(error), 0
     meta = {
         "photo": entry["photo"],
         "post_url": entry.get("post_url"),
@@ -56,8 +57,8 @@ def _examine(
     store.remember_photo(job_id, entry["photo"], json.dumps(meta))
     record = match_record(meta, photo, references, threshold, settings)
     if record is None:
-        return Outcome.NO_MATCH, ""
-    return Outcome.MATCH, json.dumps(record)
+        return Outcome.NO_MATCH, "", photo.small_faces
+    return Outcome.MATCH, json.dumps(record), photo.small_faces
 
 
 def _lease_until_ms(settings: Settings) -> int:
@@ -92,13 +93,15 @@ def _drain(job_id: str, job: dict[str, str], store: JobStore, settings: Settings
         idle_since = None
         entry, attempt = taken
         if attempt > MAX_ATTEMPTS:
-            outcome, payload = Outcome.FAILED, STOPPED_TWICE
+            outcome, payload, small = Outcome.FAILED, STOPPED_TWICE, 0
         else:
-            outcome, payload = _examine(
+            outcome, payload, small = _examine(
                 job_id, entry, source, references, threshold, store, settings
             )
         if store.record(job_id, entry["photo"], outcome, payload) == "recorded":
             counts[outcome.value] += 1
+            if small:  # counted once per photo: only the activation that recorded it
+                store.count_photo_with_small_faces(job_id)
     return counts
 
 

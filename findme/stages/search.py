@@ -47,6 +47,7 @@ def _prepare(job_id: str, job: dict[str, str], store: JobStore, settings: Settin
         job_id,
         reference_fingerprints=json.dumps(references.fingerprints),
         reference_notes=json.dumps(references.notes),
+        reference_faces=json.dumps(references.faces),
         reference_pictures=json.dumps(references.pictures),
     )
 

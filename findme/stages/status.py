@@ -35,6 +35,8 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         "photos_failed": status.photos_failed,
         "photos_queued": status.queued,
         "matches_total": status.matches_total,
+        # Photos holding faces too small to be sure to find (faces.Detection.too_small).
+        "photos_with_small_faces": int(fields.get("photos_with_small_faces", "0")),
         "search_done": fields.get("search_done") == "1",
         "matches": status.matches,
         "failed": status.failed,
@@ -47,6 +49,9 @@ def status_document(status: JobStatus) -> dict[str, Any]:
     pictures = json.loads(fields.get("reference_pictures") or "[]")
     if pictures:
         document["reference_pictures"] = pictures  # the profile pictures the search used
+    used = json.loads(fields.get("reference_faces") or "[]")
+    if used:
+        document["reference_faces"] = used  # the face used in each reference photo, its box
     if fields.get("warning"):
         document["warning"] = fields["warning"]
     if fields.get("error"):
