@@ -354,10 +354,10 @@ def test_stop_a_running_search(local: LocalFindMe, page: Page) -> None:
     folder = local.photo_root / f"page-slow-{screen}"
     folder.mkdir(exist_ok=True)
     obama = pv.photo("obama2.jpg")
-    offset = 0 if screen == "desktop" else 100
-    for i in range(40):
+    offset = 0 if screen == "desktop" else 200  # sizes of its own: no face-cache hits
+    for i in range(160):  # long enough to be stopped halfway on a busy machine too
         photo = pv.shrunk(obama, 1500 - i - offset)
-        (folder / f"s{i:03}.png").write_bytes(pv.encoded(photo, "PNG"))
+        (folder / f"s{i:03}.jpg").write_bytes(pv.encoded(photo))
     start_search(page, local, f"page-slow-{screen}", pv.PHOTOS / "obama.jpg")
     page.wait_for_selector("#cancel:visible")
     page.click("#cancel")
