@@ -11,9 +11,11 @@ types. Pillow's pixel limit (findme.images) refuses decompression bombs.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,15 +107,23 @@ class _PinnedAdapter(HTTPAdapter):
         )
 
 
-def fetch(url: str, allowed_hosts: frozenset[str]) -> bytes:
+@contextlib.contextmanager
+def _pinned_session(url: str, allowed_hosts: frozenset[str]) -> Iterator[requests.Session]:
+    """A session that may reach url's host only, at the public address checked now
+    (https, an allowed host, no proxy from the environment between check and use)."""
     problem = check_url(url, allowed_hosts)
     if problem:
         raise PhotoError(problem)
     host = (urlsplit(url).hostname or "").lower()
     address = resolve_public(host)
     with requests.Session() as session:
-        session.trust_env = False  # no proxy from the environment between check and use
+        session.trust_env = False
         session.mount("https://", _PinnedAdapter(host, address))
+        yield session
+
+
+def fetch(url: str, allowed_hosts: frozenset[str]) -> bytes:
+    with _pinned_session(url, allowed_hosts) as session:
         try:
             with session.get(
                 url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False
@@ -149,14 +159,8 @@ def call_api(
     """An API call to a host a caller may have named (a Mastodon server): the same
     rules as photo downloads (https, allowed host, public address pinned, no
     redirects), a capped body. Network failures raise PhotoError."""
-    problem = check_url(url, allowed_hosts)
-    if problem:
-        raise PhotoError(problem)
     host = (urlsplit(url).hostname or "").lower()
-    address = resolve_public(host)
-    with requests.Session() as session:
-        session.trust_env = False
-        session.mount("https://", _PinnedAdapter(host, address))
+    with _pinned_session(url, allowed_hosts) as session:
         try:
             with session.request(
                 method,
