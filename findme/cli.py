@@ -38,6 +38,7 @@ from findme.settings import (
     MIN_THRESHOLD,
     SURE_FIND_PER_MIN_FACE,
     Settings,
+    deployment_of,
 )
 from findme.sources import SOURCES
 from findme.sources.folder import IMAGE_SUFFIXES, FolderSource, inside_root
@@ -372,6 +373,8 @@ def command_search(args: argparse.Namespace) -> int:
             job_id = args.resume
             with _job_store() as store:
                 store.reopen(job_id)
+                # This process's engine runs it now: its sweep re-drives it.
+                store.update(job_id, deployment=deployment_of(local.api_host))
             # The source stage lists the folder again; photos already recorded are skipped.
             client.invoke("twitter_search", {"job_id": job_id})
             print(f"findme: resuming search {job_id}", file=sys.stderr)

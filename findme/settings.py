@@ -136,6 +136,13 @@ def _names(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
+def deployment_of(api_host: str | None) -> str:
+    """Which deployment (OpenWhisk API, or local engine) runs a job: a sweep re-drives
+    only its own deployment's jobs, since two can share one Redis (two `findme`
+    processes on the embedded one, each with its own photo root)."""
+    return (api_host or "").rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str | None

@@ -191,3 +191,26 @@ def test_a_job_without_progress_is_failed_with_the_reason(
         _, status = client.invoke("search_status", {"job_id": job_id})
     assert status["state"] == "failed"
     assert status["error"] == "no progress for 1 s: the job was stopped"
+
+
+def test_a_sweep_leaves_another_deployments_jobs_alone(crowd, local, redis_client) -> None:
+    """Two engines on one Redis (two `findme` processes on the embedded one): each
+    sweep re-drives only its own jobs, never lists another's folder in its own root."""
+    root, expected = crowd
+    with LocalFindMe(photo_root=root, compare_workers=2) as other:
+        client = OpenWhiskClient(other.api_host, other.auth)
+        workers = other.engine.pools["compare_images"].pids()
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)  # the job stays running while the other sweeps
+        try:
+            _, started = client.invoke(
+                "register_search", {"folder": "crowd", "reference_image": OBAMA}
+            )
+            job_id = started["job_id"]
+            _, swept = OpenWhiskClient(local.api_host, local.auth).invoke("sweep", {})
+            assert swept["swept"][job_id] == "another deployment's"
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+        status = follow(client, job_id)
+    assert_complete(status, expected)

@@ -13,7 +13,13 @@ from findme.errors import BadRequest, run_action
 from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
 from findme.jobs import new_job_id
-from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Settings
+from findme.settings import (
+    DEFAULT_THRESHOLD,
+    MAX_THRESHOLD,
+    MIN_THRESHOLD,
+    Settings,
+    deployment_of,
+)
 from findme.sources import SOURCES
 from findme.sources.folder import inside_root, is_regular_file, photo_root, read_limited
 from findme.sources.mastodon import parse_servers, parse_tags
@@ -167,6 +173,7 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     fields = {
         **source,
         "job_id": job_id,
+        "deployment": deployment_of(settings.api_host),
         "query": query,
         "threshold": repr(threshold),
         "references": json.dumps([{"kind": kind, "value": value} for kind, value, _ in references]),

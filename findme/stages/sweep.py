@@ -16,7 +16,7 @@ from typing import Any
 from findme.errors import Unavailable, run_action
 from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore
-from findme.settings import Settings
+from findme.settings import Settings, deployment_of
 from findme.stages.wake import wake_compare
 from findme.store import job_store
 
@@ -30,6 +30,8 @@ def sweep_job(job_id: str, store: JobStore, settings: Settings) -> str:
     if job is None or job.get("state") in FINAL_STATES:
         store.forget_active(job_id)
         return "ended"
+    if job.get("deployment", "") != deployment_of(settings.api_host):
+        return "another deployment's"  # its own sweep re-drives it, with its photo root
     if store.stalled_since(job_id, settings.stall_seconds) is not None:
         store.fail(job_id, f"no progress for {settings.stall_seconds} s: the job was stopped")
         store.forget_active(job_id)
