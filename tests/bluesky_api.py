@@ -6,16 +6,27 @@ committed public-domain test photos (tests/photos/SOURCE.md).
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 SERVICE = "https://bsky.social/xrpc"
 CDN = "https://cdn.bsky.app/img"
 ACCOUNT = "findme-bot.bsky.social"
-PASSWORD = "abcd-efgh-ijkl-mnop"  # the shape of an app password; a stand-in
-ACCESS = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.access-one.c2lnbmF0dXJl"
-ACCESS_TWO = "eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFUzI1NksifQ.access-two.c2lnbmF0dXJl"
-REFRESH = "eyJ0eXAiOiJyZWZyZXNoK2p3dCIsImFsZyI6IkVTMjU2SyJ9.refresh-one.c2ln"
-REFRESH_TWO = "eyJ0eXAiOiJyZWZyZXNoK2p3dCIsImFsZyI6IkVTMjU2SyJ9.refresh-two.c2ln"
+
+
+def _made_up(kind: str) -> str:
+    """A credential made up for this test run, in the shape of the real one:
+    none is written in the repository."""
+    if kind == "app password":
+        return "-".join(secrets.token_hex(2) for _ in range(4))
+    return f"test.{kind}.{secrets.token_urlsafe(24)}"
+
+
+PASSWORD = _made_up("app password")
+ACCESS = _made_up("access")
+ACCESS_TWO = _made_up("access")
+REFRESH = _made_up("refresh")
+REFRESH_TWO = _made_up("refresh")
 SECRETS = (PASSWORD, ACCESS, ACCESS_TWO, REFRESH, REFRESH_TWO)
 SEARCH = f"{SERVICE}/app.bsky.feed.searchPosts"
 

@@ -6,6 +6,7 @@ from the committed public-domain test photos (tests/photos/SOURCE.md).
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from typing import Any
 
@@ -15,7 +16,8 @@ SECOND = "fosstodon.example"
 SECOND_MEDIA = "cdn.fosstodon.example"
 LOCKED = "locked.example"
 REMOTE_MEDIA = "files.remote.example"
-TOKEN = "FindMeTestMastodonToken-0123456789abcdef"  # a stand-in, not a real token
+# Made up for each test run: no credential is written in the repository.
+TOKEN = f"findme-test-{secrets.token_urlsafe(24)}"
 
 
 def instance(server: str, media_host: str, hashtag_feeds: str = "public") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ from tests import photo_variants as pv
 
 API = "https://api.twitter.com/2"
 SEARCH = f"{API}/tweets/search/recent"
-TOKEN = "AAAAAAAAAAAAAAAAAAAAAFindMeTestBearerToken0123456789"  # a stand-in, not a real token
+# Made up for each test run: no credential is written in the repository.
+TOKEN = f"findme-test-{secrets.token_urlsafe(32)}"
 
 
 def user(username: str, picture: str) -> dict[str, Any]:
