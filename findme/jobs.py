@@ -378,14 +378,6 @@ redis.call('EXPIRE', KEYS[3], ARGV[3])
 return 1
 """
 
-# KEYS: job, hash; ARGV: field, ttl. Returns the new count, 0 for a gone job.
-_HINCR_IF_JOB = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local count = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-return count
-"""
-
 # KEYS: job, set; ARGV: ttl, member... Returns 1 per member new to the set.
 _SADD_IF_JOB = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
@@ -473,7 +465,6 @@ class JobStore:
         self._requeue = client.register_script(_REQUEUE_EXPIRED)
         self._hset_if_job = client.register_script(_HSET_IF_JOB)
         self._remember = client.register_script(_REMEMBER_IF_REGISTERED)
-        self._hincr_if_job = client.register_script(_HINCR_IF_JOB)
         self._sadd_if_job = client.register_script(_SADD_IF_JOB)
         self._hsetnx_if_job = client.register_script(_HSETNX_IF_JOB)
         self._keep_reference = client.register_script(_KEEP_REFERENCE)
@@ -573,9 +564,6 @@ class JobStore:
     def queued(self, job_id: str) -> int:
         return int(self.redis.llen(queue_key(job_id)))
 
-    def leased(self, job_id: str) -> int:
-        return int(self.redis.zcard(lease_due_key(job_id)))
-
     # -- compare activations (drainers) -------------------------------------------
     def add_drainer(self, job_id: str, token: str, until_ms: int) -> None:
         """Holds a compare activation's token (never for a job deleted meanwhile)."""
@@ -670,12 +658,6 @@ class JobStore:
                 keys += [reference_key(fingerprint), reference_users_key(fingerprint)]
         self.redis.srem(active_jobs_key(), job_id)
         return bool(self._delete(keys=keys, args=[len(job_keys(job_id))]))
-
-    def start_attempt(self, job_id: str, photo: str) -> int:
-        """Counts attempts at a photo, so one that kills its worker is not tried forever;
-        0 once the job is gone."""
-        keys = [job_key(job_id), attempts_key(job_id)]
-        return int(self._hincr_if_job(keys=keys, args=[photo, self.ttl]))
 
     def stalled_since(self, job_id: str, stall_seconds: int) -> float | None:
         """When a running job last made progress, if longer ago than stall_seconds."""
@@ -774,9 +756,6 @@ class JobStore:
         self.redis.set(photo_faces_key(digest, detection), document, ex=self.ttl)
 
     # -- photos -------------------------------------------------------------
-    def is_done(self, job_id: str, photo: str) -> bool:
-        return bool(self.redis.sismember(done_key(job_id), photo))
-
     def record(self, job_id: str, photo: str, outcome: Outcome, payload: str = "") -> str:
         """Records what one photo gave, once; a second delivery changes nothing."""
         keys = [

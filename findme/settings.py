@@ -31,12 +31,11 @@ DEFAULT_MIN_FACE_PX = 40  # X's medium photos: a face across a lecture hall
 SURE_FIND_PER_MIN_FACE = 0.8
 # A match at or under this distance is "strong", above it "possible" (see `findme eval`).
 DEFAULT_STRONG_DISTANCE = 0.5
-# OpenWhisk's default namespace limits (ansible group_vars: limits).
+# OpenWhisk's default firesPerMinute (ansible group_vars: limits): FindMe paces its
+# fires under it unless told the namespace's own (the engine's limits: local/limits.py).
 DEFAULT_FIRES_PER_MINUTE = 60
-DEFAULT_INVOCATIONS_PER_MINUTE = 60
 # Bluesky's entryway: sessions are created there, and it serves app.bsky.* calls.
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
-DEFAULT_CONCURRENT_INVOCATIONS = 30
 # The image bakes the detector's fast-loading form next to the package.
 BAKED_CACHE_DIR = Path(__file__).resolve().parent / "models" / "cache"
 

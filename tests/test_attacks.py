@@ -117,7 +117,6 @@ def test_no_write_of_a_job_store_brings_a_deleted_job_back(redis_client: redis.R
     assert store.take(job_id, 10**13) is None
     store.add_drainer(job_id, "token", 10**13)
     assert store.requeue_expired(job_id) == 0
-    assert store.start_attempt(job_id, "a.jpg") == 0
     assert not store.remember_photo(job_id, "a.jpg", "{}")
     assert not store.set_match(job_id, "a.jpg", {"photo": "a.jpg"})
     assert not store.keep_reference(job_id, "f:j1", "00")
