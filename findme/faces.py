@@ -26,7 +26,7 @@ from findme.settings import DEFAULT_MIN_FACE_PX, SURE_FIND_PER_MIN_FACE, Setting
 
 # Names the detection method in the per-photo face cache's keys: faces cached by
 # another method are not reused.
-DETECTOR = "mtcnn+hog-2"
+DETECTOR = "mtcnn+hog-3"
 Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original photo's pixels
 
 # dlib's HOG detector scans an 80 px window. Measured on greyscale photos

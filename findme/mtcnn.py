@@ -87,6 +87,42 @@ def _regressed(boxes: Boxes, offsets: np.ndarray) -> Boxes:
     return out
 
 
+class _Pyramid:
+    """The photo and P-Net's levels of it, finest first. R-Net's and O-Net's crops
+    are cut from the coarsest level on which the box is still at least as large as
+    the network's input, so a crop costs the same whatever the face's size: cut from
+    the photo itself, a 600 px face cost a 600 px resize, and R-Net's 90-odd crops
+    of a real photo took longer than R-Net (docs/speed.md)."""
+
+    def __init__(self, image: Image.Image) -> None:
+        self.image = image
+        self.levels = [image]
+
+    def add(self, level: Image.Image) -> None:
+        self.levels.append(level)
+
+    def crop(self, box: np.ndarray, side: int) -> np.ndarray:
+        """The box (in the photo's pixels) resized to side x side pixels."""
+        width = float(box[2] - box[0])
+        chosen = self.image
+        for level in self.levels[1:]:
+            if width * level.width / self.image.width < side:
+                break
+            chosen = level
+        kx, ky = chosen.width / self.image.width, chosen.height / self.image.height
+        region = (float(box[0]) * kx, float(box[1]) * ky, float(box[2]) * kx, float(box[3]) * ky)
+        if (
+            region[0] >= 0
+            and region[1] >= 0
+            and region[2] <= chosen.width
+            and region[3] <= chosen.height
+        ):
+            return np.asarray(chosen.resize((side, side), Image.Resampling.BILINEAR, box=region))
+        # crop() pads a box that reaches past the photo's edge with black, as MTCNN does.
+        whole = tuple(round(v) for v in region)
+        return np.asarray(chosen.crop(whole).resize((side, side), Image.Resampling.BILINEAR))
+
+
 class Cascade:
     def __init__(self, directory: Path = MODELS) -> None:
         self.pnet = _session(directory / "mtcnn-pnet.onnx")
@@ -96,18 +132,21 @@ class Cascade:
     def faces(self, image: Image.Image, min_face_px: float) -> Boxes:
         """MTCNN's face boxes (taller than wide: brow to chin) in the RGB `image`'s
         pixels, for faces of at least about min_face_px in MTCNN's measure."""
-        boxes = self._proposals(image, min_face_px)
-        boxes = self._refined(self.rnet, image, boxes, 24, THRESHOLDS[1], "union")
-        return self._refined(self.onet, image, boxes, 48, THRESHOLDS[2], "min")
+        pyramid = _Pyramid(image)
+        boxes = self._proposals(pyramid, min_face_px)
+        boxes = self._refined(self.rnet, pyramid, boxes, 24, THRESHOLDS[1], "union")
+        return self._refined(self.onet, pyramid, boxes, 48, THRESHOLDS[2], "min")
 
-    def _proposals(self, image: Image.Image, min_face_px: float) -> Boxes:
+    def _proposals(self, pyramid: _Pyramid, min_face_px: float) -> Boxes:
         found = []
+        image = pyramid.image
         scale = PNET_WINDOW / max(min_face_px, PNET_WINDOW)
         level = image
         while min(image.size) * scale >= PNET_WINDOW:
             size = (int(np.ceil(image.width * scale)), int(np.ceil(image.height * scale)))
             # Each level from the one before: a cheap resize that keeps the detail P-Net needs.
             level = level.resize(size, Image.Resampling.BILINEAR)
+            pyramid.add(level)
             prob, reg = self.pnet.run(None, {"image": _normalised(np.asarray(level)[None])})
             xs, ys = np.nonzero(prob[0, 1] >= THRESHOLDS[0])  # the networks' axes are (x, y)
             if xs.size:
@@ -128,7 +167,7 @@ class Cascade:
     def _refined(
         self,
         network: onnxruntime.InferenceSession,
-        image: Image.Image,
+        pyramid: _Pyramid,
         boxes: Boxes,
         side: int,
         threshold: float,
@@ -138,17 +177,7 @@ class Cascade:
         boxes = boxes[boxes[:, 2] - boxes[:, 0] >= 1]  # a regression can fold a box
         if not len(boxes):
             return boxes
-        # crop() pads boxes that reach past the photo's edge with black, as MTCNN does.
-        crops = np.stack(
-            [
-                np.asarray(
-                    image.crop(tuple(round(float(v)) for v in box[:4])).resize(
-                        (side, side), Image.Resampling.BILINEAR
-                    )
-                )
-                for box in boxes
-            ]
-        )
+        crops = np.stack([pyramid.crop(box, side) for box in boxes])
         prob, reg = network.run(["prob", "reg"], {"image": _normalised(crops)})
         keep = prob[:, 1] >= threshold
         boxes = boxes[keep]
