@@ -75,12 +75,10 @@ class Engine:
         self.refused_activations = 0
         self.started: dict[str, int] = {}  # activations started per action
         self.package_inputs = {**manifest.inputs, **config.package_inputs}
-
-    # -- life cycle -----------------------------------------------------------
-    def start(self, wait: bool = True) -> None:
-        limits = self.config.limits
-        for action in self.manifest.actions.values():
-            pool = WorkerPool(
+        # The pools exist (and queue activations) before their workers start.
+        limits = config.limits
+        for action in manifest.actions.values():
+            self.pools[action.name] = WorkerPool(
                 action.name,
                 str(action.function),
                 self._pool_size(action),
@@ -89,8 +87,11 @@ class Engine:
                 on_finish=self._finished,
                 result_limit=limits.payload_bytes if limits.enforced else None,
             )
+
+    # -- life cycle -----------------------------------------------------------
+    def start(self, wait: bool = True) -> None:
+        for pool in self.pools.values():
             pool.start()
-            self.pools[action.name] = pool
         for trigger, feed in self.manifest.feeds.items():
             threading.Thread(
                 target=self._run_feed, args=(trigger, feed), name=f"feed-{trigger}", daemon=True

@@ -83,10 +83,13 @@ class LocalFindMe:
             feed_interval_seconds=self.feed_interval_seconds,
         )
         self.engine = Engine(manifest, config)
-        # Workers warm up while the first requests queue: only the HTTP server must be up.
-        self.engine.start(wait=False)
+        # uvicorn starts (0.1 s) while the workers wait for the fork server's models;
+        # a request that comes first waits in its action's queue. Workers warm up
+        # while the first requests queue: only the HTTP server must be up.
         self._server = HttpServer(build_app(self.engine, self.photo_root, self.access), sock)
-        self._server.start()
+        self._server.start(wait=False)
+        self.engine.start(wait=False)
+        self._server.wait_started()
         return self
 
     def stop(self) -> None:

@@ -350,8 +350,12 @@ class HttpServer:
             target=self.server.run, kwargs={"sockets": [sock]}, name="http", daemon=True
         )
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         self.thread.start()
+        if wait:
+            self.wait_started()
+
+    def wait_started(self) -> None:
         while not self.server.started and self.thread.is_alive():
             self.thread.join(0.01)
 
