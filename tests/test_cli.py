@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from PIL import Image
 
 from findme.jobs import done_key
 from tests import photo_variants as pv
@@ -261,15 +262,26 @@ def test_a_faceless_reference_fails_before_any_count(
     assert "was not used" in both.stderr
 
 
+def _distinct_photos(folder: Path, prefix: str, count: int) -> None:
+    """`count` photos of Obama, each of another size (1500 px and down) and with a
+    pixel no earlier run had: no two share a face cache entry, so each is detected
+    (about 60 to 100 ms a photo) and a search over them is still running when a
+    test stops it after the first two."""
+    obama = pv.photo("obama2.jpg")
+    salt = os.urandom(3)
+    for i in range(count):
+        longest = 1500 - 7 * i
+        photo = obama.resize(
+            (round(obama.width * longest / obama.height), longest), Image.Resampling.LANCZOS
+        )
+        photo.putpixel((0, 0), (salt[0], salt[1], salt[2]))
+        (folder / f"{prefix}{i:02}.jpg").write_bytes(pv.encoded(photo, "JPEG", quality=90))
+
+
 def test_ctrl_c_stops_cleanly_and_the_search_resumes(tmp_path: Path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
-    obama = pv.photo("obama2.jpg")
-    salt = os.urandom(3)  # photos never seen before: the face cache cannot make them instant
-    for i in range(30):
-        photo = pv.shrunk(obama, 1500 - 7 * i).convert("RGB")
-        photo.putpixel((0, 0), (salt[0], salt[1], salt[2]))
-        (folder / f"p{i:02}.png").write_bytes(pv.encoded(photo, "PNG"))
+    _distinct_photos(folder, "p", 30)
     search = subprocess.Popen(
         [
             sys.executable,
@@ -376,12 +388,7 @@ def test_eval_refuses_what_it_cannot_measure(tmp_path: Path) -> None:
 def test_a_killed_search_resumes_once_stopped(tmp_path: Path) -> None:
     folder = tmp_path / "killed"
     folder.mkdir()
-    obama = pv.photo("obama2.jpg")
-    salt = os.urandom(3)
-    for i in range(24):
-        photo = pv.shrunk(obama, 1500 - 9 * i).convert("RGB")
-        photo.putpixel((0, 0), (salt[0], salt[1], salt[2]))
-        (folder / f"k{i:02}.png").write_bytes(pv.encoded(photo, "PNG"))
+    _distinct_photos(folder, "k", 24)
     search = subprocess.Popen(
         [
             *(sys.executable, "-m", "findme", "search", "--workers", "1"),
