@@ -88,8 +88,13 @@ class LocalFindMe:
         # while the first requests queue: only the HTTP server must be up.
         self._server = HttpServer(build_app(self.engine, self.photo_root, self.access), sock)
         self._server.start(wait=False)
-        self.engine.start(wait=False)
-        self._server.wait_started()
+        try:
+            self.engine.start(wait=False)
+            self._server.wait_started()
+        except BaseException:
+            self.exit_after_stop = False  # nothing may keep serving when start fails
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
