@@ -4,7 +4,29 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const X_SOURCE = "\u0000x";  // never a folder name
+// Where to look: a folder's name, or one of these (a leading NUL: never a folder).
+const SOURCE = "\u0000";
+const SOURCES = {
+  twitter: {
+    choice: "Posts on X matching a search",
+    query: ["What to search on X", "A hashtag or words, as you would type them in X's search."],
+    missing: "Type what to search on X, like #pycon.",
+  },
+  mastodon: {
+    choice: "Posts on Mastodon with a hashtag",
+    query: ["Hashtags to look for", "One or more hashtags, like #pycon #pycon2026: a post with any of them counts."],
+    missing: "Type the hashtags to look for on Mastodon, like #pycon.",
+  },
+  bluesky: {
+    choice: "Posts on Bluesky matching a search",
+    query: ["What to search on Bluesky", "A hashtag or words, as you would type them in Bluesky's search."],
+    missing: "Type what to search on Bluesky, like #pycon.",
+  },
+  urls: { choice: "Photos at links you paste (from the organisers)" },
+};
+// Whose profile picture a username can be, as this FindMe offers them.
+const HANDLES = { x: "@name on X", mastodon: "@name@server on Mastodon", bluesky: "name.bsky.social on Bluesky" };
+const offered = { sources: {}, handles: ["x"] };
 const HISTORY = "findme:searches";
 const MAX_SIDE = 1600;  // the selfie is shrunk in the browser: no request passes 1 MB
 const MAX_UPLOAD_CHARS = 900_000;
@@ -79,17 +101,62 @@ async function loadFolders() {
     // With a web secret the folders want it too; their answer sets the photos' cookie.
     const response = await fetch(`${FindMeApi.localBase}/folders`, { headers: FindMeApi.secretHeaders() });
     if (!response.ok) throw new Error("no folders");
-    const { folders } = await response.json();
-    const options = folders.map((f) => new Option(f === "." ? "All photos" : `Folder: ${f}`, f));
-    options.push(new Option("Posts on X matching a search", X_SOURCE));
-    $("folder").replaceChildren(...options);
-    $("folder-field").hidden = folders.length === 0;
-  } catch (_) { /* not the local engine: X only */ }
+    return (await response.json()).folders;
+  } catch (_) {
+    return [];  // not the local engine: no folders
+  }
+}
+async function loadSources() {
+  try {
+    return await FindMeApi.call("sources", {}, "GET");
+  } catch (_) {
+    return { sources: [{ source: "twitter" }], handles: ["x"] };  // a FindMe from before `sources`
+  }
+}
+async function loadChoices() {
+  const [folders, sources] = await Promise.all([loadFolders(), loadSources()]);
+  offered.sources = Object.fromEntries(sources.sources.map((s) => [s.source, s]));
+  offered.handles = sources.handles;
+  const options = folders.map((f) => new Option(f === "." ? "All photos" : `Folder: ${f}`, f));
+  for (const [name, { choice }] of Object.entries(SOURCES)) {
+    if (offered.sources[name]) options.push(new Option(choice, SOURCE + name));
+  }
+  $("folder").replaceChildren(...options);
+  $("folder-field").hidden = options.length < 2;  // nothing to choose from
+  const servers = offered.sources.mastodon?.servers || [];
+  $("known-servers").replaceChildren(...servers.map((name) => new Option(name)));
+  if (servers.length === 1) $("servers").value = servers[0];
+  const hosts = offered.sources.urls?.hosts || [];
+  if (hosts.length) {
+    $("urls-help").textContent = `Links starting with https:// on ${hosts.join(", ")}, up to ${offered.sources.urls.max_urls}.`;
+  }
+  const kinds = offered.handles.filter((kind) => HANDLES[kind]);
+  $("handle-label").textContent = kinds.length === 1 && kinds[0] === "x" ? "or your X username" : "or your username";
+  $("handle-help").textContent = `Uses your profile picture instead of a photo: ${kinds.map((k) => HANDLES[k]).join(", ")}.`;
   showQueryField();
 }
-const chosenSource = () => ($("folder-field").hidden ? X_SOURCE : $("folder").value);
+// A folder, or the name of a source; with nothing offered, X as before.
+function chosenSource() {
+  const chosen = $("folder").value;
+  if (!chosen) return { source: "twitter", folder: "" };
+  return chosen.startsWith(SOURCE) ? { source: chosen.slice(1), folder: "" } : { source: "folder", folder: chosen };
+}
 function showQueryField() {
-  $("query-field").hidden = chosenSource() !== X_SOURCE;
+  const { source } = chosenSource();
+  const labels = SOURCES[source]?.query;
+  $("query-field").hidden = !labels;
+  if (labels) [$("query-label").textContent, $("query-help").textContent] = labels;
+  $("servers-field").hidden = source !== "mastodon";
+  $("urls-field").hidden = source !== "urls";
+}
+
+// The search's name in this browser's list.
+function labelOf(source, folder, params) {
+  if (source === "folder") return folder === "." ? "All photos" : `Folder ${folder}`;
+  if (source === "mastodon") return `${params.query} on ${params.servers.trim().split(/\s+/).join(", ")}`;
+  if (source === "bluesky") return `${params.query} on Bluesky`;
+  if (source === "urls") return `${params.urls.trim().split(/\s+/).length} photo links`;
+  return params.query;
 }
 
 // A phone photo is 3-8 MB: shrink it to a JPEG of 1600 px at most, upright.
@@ -284,16 +351,24 @@ async function startSearch(event) {
   showError("");
   flash("");
   const file = $("reference").files[0];
-  const handle = $("handle").value.trim().replace(/^@/, "");
-  if (!file && !handle) return showError("Choose a photo of yourself, or give your X username.");
-  if (file && handle) return showError("Give either a photo or an X username, not both: clear one of them.");
-  const chosen = chosenSource();
-  const folder = chosen === X_SOURCE ? "" : chosen;
+  const handle = $("handle").value.trim();
+  const who = $("handle-label").textContent.replace(/^or /, "");
+  if (!file && !handle) return showError(`Choose a photo of yourself, or give ${who}.`);
+  if (file && handle) return showError(`Give either a photo or ${who}, not both: clear one of them.`);
+  const { source, folder } = chosenSource();
   const query = $("query").value.trim();
-  if (!folder && !query) return showError("Type what to search on X, like #pycon.");
+  if (SOURCES[source]?.missing && !query) return showError(SOURCES[source].missing);
+  if (source === "mastodon" && !$("servers").value.trim()) {
+    return showError("Name the Mastodon servers to search, like mastodon.social.");
+  }
+  if (source === "urls" && !$("urls").value.trim()) return showError("Paste the links to the photos, one a line.");
   $("start").disabled = true;
   try {
-    const params = { query: folder ? "" : query, threshold: Number($("threshold").value) };
+    const params = { source, threshold: Number($("threshold").value) };
+    if (source === "folder") params.folder = folder;
+    if (SOURCES[source]?.query) params.query = query;
+    if (source === "mastodon") params.servers = $("servers").value;
+    if (source === "urls") params.urls = $("urls").value;
     if (file) {
       if (!current.photo) await photoChosen();
       if (!current.photo) throw new Error($("error").textContent || "Choose your photo again.");
@@ -301,9 +376,8 @@ async function startSearch(event) {
     } else {
       params.handle = handle;
     }
-    Object.assign(params, folder ? { source: "folder", folder } : { source: "twitter" });
     const { job_id: jobId } = await FindMeApi.call("register_search", params);
-    const label = folder ? (folder === "." ? "All photos" : `Folder ${folder}`) : query;
+    const label = labelOf(source, folder, params);
     remember(jobId, label);
     saveSearches(searches().map((s) => (s.job_id === jobId ? { ...s, folder } : s)));
     FindMeResults.setFilterMax(params.threshold);
@@ -495,7 +569,7 @@ function wire() {
   FindMeApi.onBusy = (ms) => notice(`FindMe is busy; trying again in ${Math.ceil(ms / 1000)} s.`);
   $("search").addEventListener("submit", startSearch);
   $("reference").addEventListener("change", photoChosen);
-  $("handle").addEventListener("input", () => showError(""));
+  for (const field of ["handle", "query", "servers", "urls"]) $(field).addEventListener("input", () => showError(""));
   $("folder").addEventListener("change", showQueryField);
   $("threshold").addEventListener("input", () => {
     $("threshold-value").textContent = Number($("threshold").value).toFixed(2);
@@ -544,7 +618,7 @@ function wire() {
 
 function begin() {
   $("search").hidden = false;
-  loadFolders();
+  loadChoices();
   drawHistory();
   const jobId = new URLSearchParams(location.search).get("job");
   if (jobId) reopen(jobId);

@@ -18,7 +18,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from findme.local.runner import LocalFindMe
+from tests import mastodon_api as m
 from tests import photo_variants as pv
+from tests import x_api
 
 
 @pytest.fixture(scope="module")
@@ -613,15 +615,59 @@ def test_a_lost_connection_is_retried_and_its_notice_goes(local: LocalFindMe, pa
     assert page.locator("#matches li").count() == 3
 
 
-def test_x_without_a_token_says_so_in_words(local: LocalFindMe, page: Page) -> None:
+def test_x_is_offered_only_where_it_is_set_up(local: LocalFindMe, page: Page) -> None:
     page.goto(f"{local.api_host}/")
     page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
-    page.select_option("#folder", label="Posts on X matching a search")
-    assert page.locator("#query").is_visible()
-    page.fill("#query", "#pycon")
-    page.fill("#handle", "@someone")
+    choices = page.locator("#folder option").all_text_contents()
+    assert "Posts on X matching a search" not in choices  # no X token on this engine
+    assert "Posts on Mastodon with a hashtag" in choices
+    assert "X" not in page.locator("#handle-label").text_content()
+    page.select_option("#folder", "event/talk")
+    page.fill("#handle", "@someone")  # an X username all the same
     page.click("#start")
     page.wait_for_selector("#error:not([hidden])", timeout=60_000)
     message = page.locator("#error").text_content()
     assert "bearer" not in message.lower() and "not set up" in message, message
     assert page.locator("#start").is_enabled()
+
+
+def test_a_mastodon_hashtag_is_searched_from_the_page(
+    page: Page, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_client: object
+) -> None:
+    # A FindMe with no folders and no X: Mastodon (replayed here) and photo links.
+    monkeypatch.setenv("FINDME_REPLAY", str(x_api.write_cassette(tmp_path, m.pycon_interactions())))
+    with LocalFindMe(photo_root=None, compare_workers=1) as mastodon_local:
+        page.goto(f"{mastodon_local.api_host}/")
+        page.wait_for_selector("#servers-field:not([hidden])")
+        choices = page.locator("#folder option").all_text_contents()
+        assert choices == [
+            "Posts on Mastodon with a hashtag",
+            "Photos at links you paste (from the organisers)",
+        ]
+        assert page.locator("#urls-field").is_hidden()
+        page.select_option("#folder", label=choices[1])  # each place asks only what it needs
+        assert page.locator("#urls-field").is_visible() and page.locator("#query-field").is_hidden()
+        assert page.locator("#servers-field").is_hidden()
+        page.select_option("#folder", label=choices[0])
+        assert page.locator("#query-label").text_content() == "Hashtags to look for"
+        assert "@name@server on Mastodon" in page.locator("#handle-help").text_content()
+        page.set_input_files("#reference", str(pv.PHOTOS / "obama.jpg"))
+        page.wait_for_selector("#reference-preview:not([hidden])")
+        page.fill("#query", "#pycon")
+        page.click("#start")
+        assert "Name the Mastodon servers" in page.locator("#error").text_content()
+        page.fill("#servers", "mastodon.example/@x")
+        page.click("#start")
+        page.wait_for_function(
+            "document.querySelector('#error').textContent.includes('is not a Mastodon server')"
+        )
+        page.fill("#servers", "mastodon.example fosstodon.example locked.example")
+        no_axe_violations(page, "mastodon form")
+        shot(page, "desktop-mastodon-form")
+        page.click("#start")
+        wait_done(page)
+        links = page.locator("#matches a").evaluate_all("(all) => all.map((a) => a.href)")
+        assert f"https://{m.SERVER}/@alice/109" in links, links
+        assert "4 of 4 photos checked" in page.locator("#counts").text_content()
+        history = page.locator("#history-list").text_content()
+        assert "#pycon on mastodon.example, fosstodon.example, locked.example" in history
