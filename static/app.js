@@ -249,7 +249,12 @@ function render(status) {
     $("bar").removeAttribute("value");  // indeterminate while photos are still being listed
   }
   $("counts").textContent = counts(status);
-  const notes = [status.warning, ...(status.reference_notes || []).map((n) => `Not used: ${n}.`)].filter(Boolean);
+  const small = status.photos_with_small_faces || 0;
+  const notes = [
+    status.warning,
+    ...(status.reference_notes || []).map((n) => `Not used: ${n}.`),
+    small && `${small === 1 ? "1 photo holds" : `${small} photos hold`} faces too small to compare reliably: a photo of you there can be missed.`,
+  ].filter(Boolean);
   if (notes.length) notice(notes.join(" "));
   drawFailed(status);
   const ended = FINAL.has(status.state);

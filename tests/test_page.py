@@ -615,6 +615,18 @@ def test_a_lost_connection_is_retried_and_its_notice_goes(local: LocalFindMe, pa
     assert page.locator("#matches li").count() == 3
 
 
+def test_photos_with_faces_too_small_are_said(local: LocalFindMe, page: Page) -> None:
+    sports = local.photo_root / "sports"
+    sports.mkdir(exist_ok=True)
+    for name in ("messi5.jpg", "obama2.jpg"):  # a crowd far off in the first
+        shutil.copyfile(pv.PHOTOS / name, sports / name)
+    start_search(page, local, "sports", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    assert page.locator("#matches li").count() == 1
+    notice = page.locator("#notice").text_content()
+    assert "1 photo holds faces too small to compare reliably" in notice, notice
+
+
 def test_x_is_offered_only_where_it_is_set_up(local: LocalFindMe, page: Page) -> None:
     page.goto(f"{local.api_host}/")
     page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
