@@ -24,8 +24,16 @@ const SOURCES = {
   },
   urls: { choice: "Photos at links you paste (from the organisers)" },
 };
-// Whose profile picture a username can be, as this FindMe offers them.
+// Whose profile picture a username can be, as this FindMe offers them, and the
+// shapes register_search tells them apart by (findme/sources/profiles.py).
 const HANDLES = { x: "@name on X", mastodon: "@name@server on Mastodon", bluesky: "name.bsky.social on Bluesky" };
+const NETWORKS = { x: "X", mastodon: "Mastodon", bluesky: "Bluesky" };
+function networkOf(handle) {
+  if (/^@?[A-Za-z0-9_]{1,15}$/.test(handle)) return "x";
+  if (/^@?[A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*@[^@\s/]+$/.test(handle)) return "mastodon";
+  if (/^@?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(handle)) return "bluesky";
+  return null;
+}
 const offered = { sources: {}, handles: ["x"] };
 const HISTORY = "findme:searches";
 const MAX_SIDE = 1600;  // the selfie is shrunk in the browser: no request passes 1 MB
@@ -107,13 +115,22 @@ async function loadFolders() {
   }
 }
 async function loadSources() {
-  try {
-    return await FindMeApi.call("sources", {}, "GET");
-  } catch (_) {
-    return { sources: [{ source: "twitter" }], handles: ["x"] };  // a FindMe from before `sources`
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await FindMeApi.call("sources", {}, "GET", { waitOut: false });
+    } catch (error) {
+      // A FindMe from before the `sources` action searched X only.
+      if (error.status === 404) return { sources: [{ source: "twitter" }], handles: ["x"] };
+      if (attempt >= 2) {
+        showError("FindMe could not say where it can look right now. Reload the page in a minute.");
+        return { sources: [], handles: [] };
+      }
+      await sleep(2000);
+    }
   }
 }
 async function loadChoices() {
+  $("start").disabled = true;  // until the places to look are known
   const [folders, sources] = await Promise.all([loadFolders(), loadSources()]);
   offered.sources = Object.fromEntries(sources.sources.map((s) => [s.source, s]));
   offered.handles = sources.handles;
@@ -132,7 +149,11 @@ async function loadChoices() {
   }
   const kinds = offered.handles.filter((kind) => HANDLES[kind]);
   $("handle-label").textContent = kinds.length === 1 && kinds[0] === "x" ? "or your X username" : "or your username";
-  $("handle-help").textContent = `Uses your profile picture instead of a photo: ${kinds.map((k) => HANDLES[k]).join(", ")}.`;
+  $("handle-help").textContent = kinds.length
+    ? `Uses your profile picture instead of a photo: ${kinds.map((k) => HANDLES[k]).join(", ")}.`
+    : "This FindMe takes no usernames: choose a photo of yourself.";
+  $("handle").disabled = !kinds.length;
+  $("start").disabled = options.length === 0 || Boolean(current.jobId && !FINAL.has(current.status?.state));
   showQueryField();
 }
 // A folder, or the name of a source; with nothing offered, X as before.
@@ -151,11 +172,18 @@ function showQueryField() {
 }
 
 // The search's name in this browser's list.
+const distinct = (text, tidy = (v) => v) => [...new Set(text.split(/[\s,]+/).filter(Boolean).map(tidy))];
 function labelOf(source, folder, params) {
   if (source === "folder") return folder === "." ? "All photos" : `Folder ${folder}`;
-  if (source === "mastodon") return `${params.query} on ${params.servers.trim().split(/\s+/).join(", ")}`;
+  if (source === "mastodon") {
+    const servers = distinct(params.servers, (v) => v.toLowerCase().replace(/^https:\/\//, "").replace(/\/$/, ""));
+    return `${params.query} on ${servers.join(", ")}`;
+  }
   if (source === "bluesky") return `${params.query} on Bluesky`;
-  if (source === "urls") return `${params.urls.trim().split(/\s+/).length} photo links`;
+  if (source === "urls") {
+    const links = distinct(params.urls).length;
+    return links === 1 ? "1 photo link" : `${links} photo links`;
+  }
   return params.query;
 }
 
@@ -275,7 +303,9 @@ function render(status) {
     $("results").scrollIntoView({ behavior: "smooth", block: "start" });
   }
   if (ended && status.photos_total === 0 && status.state === "done") {
-    notice("No photos were found to compare: the folder holds no JPEG, PNG, GIF, BMP, WebP or TIFF files.");
+    notice(status.source === "folder" || !status.source
+      ? "No photos were found to compare: the folder holds no JPEG, PNG, GIF, BMP, WebP or TIFF files."
+      : "No photos were found to compare: no public post with a photo matched this search.");
   }
 }
 
@@ -360,10 +390,20 @@ async function startSearch(event) {
   const who = $("handle-label").textContent.replace(/^or /, "");
   if (!file && !handle) return showError(`Choose a photo of yourself, or give ${who}.`);
   if (file && handle) return showError(`Give either a photo or ${who}, not both: clear one of them.`);
+  if (handle) {
+    const network = networkOf(handle);
+    const kinds = offered.handles.filter((kind) => HANDLES[kind]);
+    if (!network || !kinds.includes(network)) {
+      const takes = kinds.map((k) => HANDLES[k]).join(", ");
+      return showError(network
+        ? `This FindMe cannot use ${NETWORKS[network]} profile pictures: give ${takes}, or choose a photo of yourself.`
+        : `That is not a username FindMe can use: give ${takes}, or choose a photo of yourself.`);
+    }
+  }
   const { source, folder } = chosenSource();
   const query = $("query").value.trim();
   if (SOURCES[source]?.missing && !query) return showError(SOURCES[source].missing);
-  if (source === "mastodon" && !$("servers").value.trim()) {
+  if (source === "mastodon" && !distinct($("servers").value).length) {
     return showError("Name the Mastodon servers to search, like mastodon.social.");
   }
   if (source === "urls" && !$("urls").value.trim()) return showError("Paste the links to the photos, one a line.");

@@ -630,17 +630,31 @@ def test_photos_with_faces_too_small_are_said(local: LocalFindMe, page: Page) ->
 def test_x_is_offered_only_where_it_is_set_up(local: LocalFindMe, page: Page) -> None:
     page.goto(f"{local.api_host}/")
     page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
+    page.wait_for_selector("#start:not([disabled])")
     choices = page.locator("#folder option").all_text_contents()
     assert "Posts on X matching a search" not in choices  # no X token on this engine
     assert "Posts on Mastodon with a hashtag" in choices
     assert "X" not in page.locator("#handle-label").text_content()
+    registered = []
+    page.on("request", lambda r: registered.append(r) if "register_search" in r.url else None)
     page.select_option("#folder", "event/talk")
     page.fill("#handle", "@someone")  # an X username all the same
     page.click("#start")
-    page.wait_for_selector("#error:not([hidden])", timeout=60_000)
     message = page.locator("#error").text_content()
-    assert "bearer" not in message.lower() and "not set up" in message, message
+    assert "cannot use X profile pictures" in message and "@name@server" in message, message
+    assert not registered  # said on the page, before anything is sent
     assert page.locator("#start").is_enabled()
+
+
+def test_a_findme_from_before_the_sources_action_still_offers_x(
+    local: LocalFindMe, page: Page
+) -> None:
+    page.route("**/sources.http*", lambda route: route.fulfill(status=404, json={"error": "x"}))
+    page.goto(f"{local.api_host}/")
+    page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
+    page.select_option("#folder", label="Posts on X matching a search")
+    assert page.locator("#query").is_visible() and page.locator("#servers").is_hidden()
+    assert page.locator("#handle-label").text_content() == "or your X username"
 
 
 def test_a_mastodon_hashtag_is_searched_from_the_page(
@@ -673,13 +687,25 @@ def test_a_mastodon_hashtag_is_searched_from_the_page(
         page.wait_for_function(
             "document.querySelector('#error').textContent.includes('is not a Mastodon server')"
         )
-        page.fill("#servers", "mastodon.example fosstodon.example locked.example")
+        page.fill("#servers", "mastodon.example, fosstodon.example locked.example")
         no_axe_violations(page, "mastodon form")
+        sent = []
+        page.on(
+            "request",
+            lambda r: sent.append(r.post_data_json) if "register_search" in r.url else None,
+        )
         shot(page, "desktop-mastodon-form")
         page.click("#start")
         wait_done(page)
         links = page.locator("#matches a").evaluate_all("(all) => all.map((a) => a.href)")
         assert f"https://{m.SERVER}/@alice/109" in links, links
         assert "4 of 4 photos checked" in page.locator("#counts").text_content()
+        assert len(sent) == 1 and sent[0]["reference_image"]
+        assert {k: v for k, v in sent[0].items() if k != "reference_image"} == {
+            "source": "mastodon",
+            "threshold": 0.6,
+            "query": "#pycon",
+            "servers": "mastodon.example, fosstodon.example locked.example",
+        }
         history = page.locator("#history-list").text_content()
         assert "#pycon on mastodon.example, fosstodon.example, locked.example" in history
