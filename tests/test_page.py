@@ -427,7 +427,7 @@ def test_messages_are_in_a_persons_words(local: LocalFindMe, page: Page, tmp_pat
         "x_bearer_token package input'), FindMeWords.photoReason('truncated or corrupt image "
         "(image file is truncated (10 bytes not processed))')]"
     )
-    assert "X_BEARER_TOKEN" not in words[0] and "Choose a folder" in words[0]
+    assert "X_BEARER_TOKEN" not in words[0] and "Choose another place to look" in words[0]
     assert words[1] == "the file is damaged or incomplete"
 
 
