@@ -228,6 +228,10 @@ def _summary(status: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _count(count: int, thing: str) -> str:
+    return f"{count} {thing}" + ("" if count == 1 else "s")
+
+
 def _faces(count: int) -> str:
     return f"{count} face{'s' if count != 1 else ''}"
 
@@ -657,25 +661,40 @@ def command_eval(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.folder} has no people/ folder of portraits (see findme eval -h)")
     if not MIN_THRESHOLD <= args.threshold <= MAX_THRESHOLD:
         raise UsageError(f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}")
-    people, _ = evaluation.load_labelled(args.folder)
+    people, labels = evaluation.load_labelled(args.folder)
     if not people:
         raise UsageError(f"{args.folder}/people has no folders of portraits")
-    fewest = min(len(portraits) for portraits in people.values())
-    if fewest < 2:
+    # A person is found in their other portraits and in group photos labelled with them;
+    # one with a single portrait and no group photo is a reference only: the photos
+    # that match them are look-alikes (precision).
+    in_groups = {name: sum(name in names for names in labels.values()) for name in people}
+    findable = {
+        name: len(p) if in_groups[name] else len(p) - 1
+        for name, p in people.items()
+        if len(p) + in_groups[name] >= 2
+    }
+    if not findable:
         raise UsageError(
-            "every person needs at least 2 portraits (one reference, one to find); "
-            + ", ".join(name for name, p in people.items() if len(p) < 2)
-            + " has fewer"
+            "no person can be found: give someone a second portrait, or a group photo "
+            "labelled with them in groups/labels.json"
         )
-    usable = fewest - 1  # at least one portrait of each person stays to be found
+    references_only = [name for name in people if name not in findable]
+    if references_only:
+        print(
+            f"findme: note: {', '.join(references_only)}: one portrait each, used only as a "
+            "reference (the photos that match them are look-alikes)",
+            file=sys.stderr,
+        )
+    fewest = min(len(people[name]) for name in findable)
+    usable = min(findable.values())  # each person keeps a photo of them to be found
     counts = sorted({min(count, usable) for count in args.references if count > 0})
     if not counts:
         raise UsageError("--references must hold whole numbers of at least 1")
     if max(args.references) > usable:
         print(
-            f"findme: note: with {fewest} portraits for some people, at most {usable} can be "
-            f"references; --references {','.join(map(str, args.references))} is read as "
-            f"{','.join(map(str, counts))}",
+            f"findme: note: with {_count(fewest, 'portrait')} for some people, at most "
+            f"{usable} can be references; --references "
+            f"{','.join(map(str, args.references))} is read as {','.join(map(str, counts))}",
             file=sys.stderr,
         )
     rows = evaluation.evaluate(args.folder, counts, args.jitters, args.threshold)
@@ -687,8 +706,8 @@ def command_eval(args: argparse.Namespace) -> int:
     best = rows[-1]
     suggested = min(max(best.best_f1_threshold, MIN_THRESHOLD), MAX_THRESHOLD)
     print(
-        f"\nsuggested --threshold {suggested:.2f} (the best F1 with {best.references} "
-        f"references, {best.jitters} jitters"
+        f"\nsuggested --threshold {suggested:.2f} (the best F1 with "
+        f"{_count(best.references, 'reference')}, {_count(best.jitters, 'jitter')}"
         + (
             f"; {best.threshold_99_precision:.2f} keeps precision at 99 %)"
             if best.threshold_99_precision is not None

@@ -375,6 +375,11 @@ def test_eval_refuses_what_it_cannot_measure(tmp_path: Path) -> None:
         (people / name).mkdir(parents=True)
         (people / name / "a.jpg").write_bytes((pv.PHOTOS / photo).read_bytes())
         (people / name / "b.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo(photo), 500)))
+    alone = tmp_path / "alone" / "people" / "obama"
+    alone.mkdir(parents=True)
+    (alone / "a.jpg").write_bytes((pv.PHOTOS / "obama.jpg").read_bytes())
+    nobody = findme("eval", str(tmp_path / "alone"))
+    assert nobody.returncode == 2 and "no person can be found" in nobody.stderr
     bad = findme("eval", str(tmp_path / "labelled"), "--threshold", "2")
     assert bad.returncode == 2 and "--threshold must be between 0.3 and 0.8" in bad.stderr
     run = findme("eval", str(tmp_path / "labelled"), "--references", "1,5", "--jitters", "0")
@@ -383,6 +388,19 @@ def test_eval_refuses_what_it_cannot_measure(tmp_path: Path) -> None:
     assert len([line for line in run.stdout.splitlines() if line.startswith("   1 ")]) == 1
     assert "margin      near false - far true" in run.stdout
     assert "suggested --threshold" in run.stdout
+    # One portrait of a person is enough when a group photo shows them too.
+    (people / "hopper").mkdir()
+    (people / "hopper" / "a.jpg").write_bytes((pv.PHOTOS / "grace_hopper.jpg").read_bytes())
+    lone = findme("eval", str(tmp_path / "labelled"), "--references", "1", "--jitters", "0")
+    assert lone.returncode == 0, lone.stderr
+    assert "hopper: one portrait each, used only as a reference" in lone.stderr
+    groups = tmp_path / "labelled" / "groups"
+    groups.mkdir()
+    (groups / "hopper-small.jpg").write_bytes(pv.at_longest_side(pv.photo("grace_hopper.jpg"), 300))
+    (groups / "labels.json").write_text(json.dumps({"hopper-small.jpg": ["hopper"]}))
+    found = findme("eval", str(tmp_path / "labelled"), "--references", "1", "--jitters", "0")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.splitlines()[1].split()[3:5] == ["1.000", "1.000"]  # P and R
 
 
 def test_a_killed_search_resumes_once_stopped(tmp_path: Path) -> None:
