@@ -114,13 +114,24 @@ async function loadFolders() {
     return [];  // not the local engine: no folders
   }
 }
+// What the deployment offers changes only with its settings: this tab keeps the
+// answer for 10 minutes, so reloading the page spends none of OpenWhisk's 60
+// invocations a minute on it.
+const SOURCES_KEPT_MS = 10 * 60_000;
 async function loadSources() {
+  const key = `findme:sources:${FindMeApi.base}`;
+  let kept = null;
+  try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (_) { /* none kept */ }
+  if (kept && Date.now() - kept.at < SOURCES_KEPT_MS) return kept.answer;
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await FindMeApi.call("sources", {}, "GET", { waitOut: false });
+      const answer = await FindMeApi.call("sources", {}, "GET", { waitOut: false });
+      try { sessionStorage.setItem(key, JSON.stringify({ at: Date.now(), answer })); } catch (_) { /* full */ }
+      return answer;
     } catch (error) {
       // A FindMe from before the `sources` action searched X only.
       if (error.status === 404) return { sources: [{ source: "twitter" }], handles: ["x"] };
+      if (kept) return kept.answer;  // an older answer beats none
       if (attempt >= 2) {
         showError("FindMe could not say where it can look right now. Reload the page in a minute.");
         return { sources: [], handles: [] };

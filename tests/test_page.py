@@ -628,9 +628,16 @@ def test_photos_with_faces_too_small_are_said(local: LocalFindMe, page: Page) ->
 
 
 def test_x_is_offered_only_where_it_is_set_up(local: LocalFindMe, page: Page) -> None:
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/sources.http" in r.url else None)
     page.goto(f"{local.api_host}/")
     page.wait_for_selector('#folder option[value="event/talk"]', state="attached")
     page.wait_for_selector("#start:not([disabled])")
+    page.reload()  # the tab keeps the answer: no second invocation
+    page.wait_for_function(
+        "[...document.querySelectorAll('#folder option')].some((o) => o.text.includes('Mastodon'))"
+    )
+    assert len(asked) == 1, asked
     choices = page.locator("#folder option").all_text_contents()
     assert "Posts on X matching a search" not in choices  # no X token on this engine
     assert "Posts on Mastodon with a hashtag" in choices
