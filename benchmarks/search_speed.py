@@ -8,12 +8,13 @@ tool matches and the other does not.
 
 The baseline (one core, dlib-bin) encodes the reference with face_recognition's
 face_encodings and calls face_locations, face_encodings and face_distance on each
-photo, tolerance 0.6; its clock runs over the photos only (not its start-up or the
-reference), which favours it. `findme search` is the command a person types: a new
-process, an empty embedded Redis, its defaults, start-up included; the median of
---runs. Both look at the same photos: the image files `findme search` lists. `make bench` measures
-the same on composites of the committed photos; this is for real ones, which the
-repository cannot hold (docs/speed.md has the figures of one such set).
+photo, tolerance 0.6 (benchmarks/baseline_defaults.py); its clock runs over the
+photos only (not its start-up or the reference), which favours it. `findme search`
+is the command a person types: a new process, an empty embedded Redis, its
+defaults, start-up included; the median of --runs. Both look at the same photos:
+the image files `findme search` lists. `make bench` measures the same on composites
+of the committed photos; this is for real ones, which the repository cannot hold
+(docs/speed.md has the figures of one such set).
 """
 
 from __future__ import annotations
@@ -37,42 +38,26 @@ from findme.sources.folder import FolderSource  # noqa: E402
 
 TOLERANCE = 0.6
 
-BASELINE = """
-import json, sys, time
-sys.path.insert(0, sys.argv[1])
-from baseline_defaults import face_recognition_module
-fr = face_recognition_module()
-job = json.load(sys.stdin)
-reference = fr.face_encodings(fr.load_image_file(job["reference"]))[0]
-start = time.perf_counter()
-distances = {}
-for path in job["paths"]:
-    image = fr.load_image_file(path)
-    encodings = fr.face_encodings(image, fr.face_locations(image))
-    gaps = fr.face_distance(encodings, reference) if encodings else []
-    distances[path] = float(min(gaps)) if len(gaps) else None
-json.dump({"seconds": time.perf_counter() - start, "distances": distances}, sys.stdout)
-"""
-
 
 def baseline(
     python: str, reference: Path, folder: Path, photos: list[str]
 ) -> tuple[float, dict[str, float]]:
-    job = json.dumps({"reference": str(reference), "paths": [str(folder / p) for p in photos]})
+    """face_recognition's seconds over the photos, and each photo's nearest distance."""
+    job = {"reference_image": str(reference), "paths": [str(folder / p) for p in photos]}
     done = subprocess.run(
-        [python, "-c", BASELINE, str(ROOT / "benchmarks")],
-        input=job,
+        [python, str(ROOT / "benchmarks" / "baseline_defaults.py")],
+        input=json.dumps(job),
         capture_output=True,
         text=True,
         check=True,
     )
     result = json.loads(done.stdout)
     distances = {
-        Path(path).relative_to(folder).as_posix(): gap
-        for path, gap in result["distances"].items()
+        photo: gap
+        for photo, gap in zip(photos, result["distances"], strict=True)
         if gap is not None
     }
-    return result["seconds"], distances
+    return sum(result["seconds"]), distances
 
 
 def findme_search(reference: Path, folder: Path, data_home: Path) -> tuple[float, dict[str, Any]]:

@@ -232,10 +232,6 @@ def _count(count: int, thing: str) -> str:
     return f"{count} {thing}" + ("" if count == 1 else "s")
 
 
-def _faces(count: int) -> str:
-    return f"{count} face{'s' if count != 1 else ''}"
-
-
 def _small_faces_note(photos: int) -> str:
     """Why a photo of the person can be missed, and what would find it."""
     min_face = Settings.load().min_face_px
@@ -262,7 +258,7 @@ def _follow(client: OpenWhiskClient, store: JobStore, job_id: str, quiet: bool) 
                 shown.add(match["photo"])
                 post = f"  {match['post_url']}" if match.get("post_url") else ""
                 small = match.get("small_faces", 0)
-                note = f", {_faces(small)} too small to compare reliably" if small else ""
+                note = f", {_count(small, 'face')} too small to compare reliably" if small else ""
                 tqdm.write(
                     f"match  {match['photo']}  distance {match['distance']:.3f}"
                     f" ({match.get('confidence', 'possible')}{note}){post}"

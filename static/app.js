@@ -34,7 +34,7 @@ function networkOf(handle) {
   if (/^@?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(handle)) return "bluesky";
   return null;
 }
-const offered = { sources: {}, handles: ["x"] };
+const offered = { sources: {}, handles: ["x"] };  // handles: those HANDLES describes
 const HISTORY = "findme:searches";
 const MAX_SIDE = 1600;  // the selfie is shrunk in the browser: no request passes 1 MB
 const MAX_UPLOAD_CHARS = 900_000;
@@ -144,7 +144,7 @@ async function loadChoices() {
   $("start").disabled = true;  // until the places to look are known
   const [folders, sources] = await Promise.all([loadFolders(), loadSources()]);
   offered.sources = Object.fromEntries(sources.sources.map((s) => [s.source, s]));
-  offered.handles = sources.handles;
+  offered.handles = sources.handles.filter((kind) => HANDLES[kind]);
   const options = folders.map((f) => new Option(f === "." ? "All photos" : `Folder: ${f}`, f));
   for (const [name, { choice }] of Object.entries(SOURCES)) {
     if (offered.sources[name]) options.push(new Option(choice, SOURCE + name));
@@ -158,7 +158,7 @@ async function loadChoices() {
   if (hosts.length) {
     $("urls-help").textContent = `Links starting with https:// on ${hosts.join(", ")}, up to ${offered.sources.urls.max_urls}.`;
   }
-  const kinds = offered.handles.filter((kind) => HANDLES[kind]);
+  const kinds = offered.handles;
   $("handle-label").textContent = kinds.length === 1 && kinds[0] === "x" ? "or your X username" : "or your username";
   $("handle-help").textContent = kinds.length
     ? `Uses your profile picture instead of a photo: ${kinds.map((k) => HANDLES[k]).join(", ")}.`
@@ -403,9 +403,8 @@ async function startSearch(event) {
   if (file && handle) return showError(`Give either a photo or ${who}, not both: clear one of them.`);
   if (handle) {
     const network = networkOf(handle);
-    const kinds = offered.handles.filter((kind) => HANDLES[kind]);
-    if (!network || !kinds.includes(network)) {
-      const takes = kinds.map((k) => HANDLES[k]).join(", ");
+    if (!network || !offered.handles.includes(network)) {
+      const takes = offered.handles.map((k) => HANDLES[k]).join(", ");
       return showError(network
         ? `This FindMe cannot use ${NETWORKS[network]} profile pictures: give ${takes}, or choose a photo of yourself.`
         : `That is not a username FindMe can use: give ${takes}, or choose a photo of yourself.`);

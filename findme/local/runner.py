@@ -84,8 +84,7 @@ class LocalFindMe:
         )
         self.engine = Engine(manifest, config)
         # uvicorn starts (0.1 s) while the workers wait for the fork server's models;
-        # a request that comes first waits in its action's queue. Workers warm up
-        # while the first requests queue: only the HTTP server must be up.
+        # a request that comes first waits in its action's queue.
         self._server = HttpServer(build_app(self.engine, self.photo_root, self.access), sock)
         self._server.start(wait=False)
         try:
