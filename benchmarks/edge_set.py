@@ -22,46 +22,14 @@ sys.path.insert(0, str(ROOT))
 
 from tests import photo_variants as pv  # noqa: E402
 
-# Each face's box (left, top, right, bottom) in the committed photo, as FindMe's
-# detection boxes it: crops are made from these, so the set does not depend on the
-# detector it measures.
-FACES = {
-    "obama.jpg": (376, 154, 632, 410),
-    "obama2.jpg": (166, 286, 473, 593),
-    "obama3.jpg": (676, 320, 930, 574),
-    "biden.jpg": (442, 225, 748, 531),
-    "grace_hopper.jpg": (179, 152, 356, 329),
-    "astronaut.png": (185, 85, 270, 170),
-    "t1.jpg": (68, 291, 171, 394),  # the left-most of six at a table
-}
-# The table's right-most face, and its top one.
+# The table's right-most face, and its top one (left, top, right, bottom).
 TABLE_RIGHT, TABLE_TOP = (1121, 295, 1224, 398), (866, 71, 1003, 194)
-
-
-def tight(name: str, margin: float, size: int, grey: bool = False) -> Image.Image:
-    """A square crop around the face, `margin` of its side either way (negative: the
-    frame cuts into it), a little above centre as people frame themselves, at size px."""
-    left, top, right, bottom = FACES[name]
-    side = right - left
-    half = side * (0.5 + margin)
-    x, y = (left + right) / 2, (top + bottom) / 2 - 0.1 * side
-    crop = pv.photo(name).crop((round(x - half), round(y - half), round(x + half), round(y + half)))
-    crop = crop.resize((size, size), Image.Resampling.LANCZOS)
-    return crop.convert("L") if grey else crop
-
-
-def corner(name: str, size: int) -> Image.Image:
-    """The face in the frame's top-left corner, touching two edges."""
-    left, top, right, _ = FACES[name]
-    side = right - left
-    crop = pv.photo(name).crop((left, top, round(left + 1.5 * side), round(top + 1.5 * side)))
-    return crop.resize((size, size), Image.Resampling.LANCZOS)
 
 
 def cut(name: str, edge: str, share: float) -> Image.Image:
     """The photo with `share` of the face's box cut off by one edge."""
     image = pv.photo(name)
-    left, top, right, bottom = FACES[name]
+    left, top, right, bottom = pv.FACES[name]
     box = [0, 0, image.width, image.height]
     side = right - left
     if edge == "left":
@@ -77,36 +45,36 @@ def cut(name: str, edge: str, share: float) -> Image.Image:
 
 PEOPLE = {
     "obama": {
-        "1-tight-150.jpg": lambda: tight("obama.jpg", 0.0, 150),
-        "2-grey-300.jpg": lambda: tight("obama2.jpg", -0.05, 300, grey=True),
-        "3-corner-200.jpg": lambda: corner("obama3.jpg", 200),
-        "4-avatar-64.jpg": lambda: tight("obama3.jpg", -0.05, 64),
-        "5-tight-400.jpg": lambda: tight("obama3.jpg", 0.05, 400),
+        "1-tight-150.jpg": lambda: pv.tight("obama.jpg", 0.0, 150),
+        "2-grey-300.jpg": lambda: pv.tight("obama2.jpg", -0.05, 300, grey=True),
+        "3-corner-200.jpg": lambda: pv.corner("obama3.jpg", 200),
+        "4-avatar-64.jpg": lambda: pv.tight("obama3.jpg", -0.05, 64),
+        "5-tight-400.jpg": lambda: pv.tight("obama3.jpg", 0.05, 400),
     },
     "biden": {
-        "1-tight-150.jpg": lambda: tight("biden.jpg", 0.0, 150),
-        "2-grey-300.jpg": lambda: tight("biden.jpg", 0.0, 300, grey=True),
-        "3-corner-200.jpg": lambda: corner("biden.jpg", 200),
-        "4-avatar-grey-64.jpg": lambda: tight("biden.jpg", 0.0, 64, grey=True),
-        "5-tight-100.jpg": lambda: tight("biden.jpg", -0.05, 100),
+        "1-tight-150.jpg": lambda: pv.tight("biden.jpg", 0.0, 150),
+        "2-grey-300.jpg": lambda: pv.tight("biden.jpg", 0.0, 300, grey=True),
+        "3-corner-200.jpg": lambda: pv.corner("biden.jpg", 200),
+        "4-avatar-grey-64.jpg": lambda: pv.tight("biden.jpg", 0.0, 64, grey=True),
+        "5-tight-100.jpg": lambda: pv.tight("biden.jpg", -0.05, 100),
     },
     "hopper": {
-        "1-tight-150.jpg": lambda: tight("grace_hopper.jpg", 0.0, 150),
-        "2-grey-150.jpg": lambda: tight("grace_hopper.jpg", -0.05, 150, grey=True),
-        "3-corner-300.jpg": lambda: corner("grace_hopper.jpg", 300),
-        "4-avatar-64.jpg": lambda: tight("grace_hopper.jpg", 0.1, 64),
+        "1-tight-150.jpg": lambda: pv.tight("grace_hopper.jpg", 0.0, 150),
+        "2-grey-150.jpg": lambda: pv.tight("grace_hopper.jpg", -0.05, 150, grey=True),
+        "3-corner-300.jpg": lambda: pv.corner("grace_hopper.jpg", 300),
+        "4-avatar-64.jpg": lambda: pv.tight("grace_hopper.jpg", 0.1, 64),
     },
     "collins": {
-        "1-tight-200.jpg": lambda: tight("astronaut.png", 0.0, 200),
-        "2-grey-150.jpg": lambda: tight("astronaut.png", -0.05, 150, grey=True),
-        "3-corner-150.jpg": lambda: corner("astronaut.png", 150),
-        "4-avatar-grey-64.jpg": lambda: tight("astronaut.png", -0.05, 64, grey=True),
+        "1-tight-200.jpg": lambda: pv.tight("astronaut.png", 0.0, 200),
+        "2-grey-150.jpg": lambda: pv.tight("astronaut.png", -0.05, 150, grey=True),
+        "3-corner-150.jpg": lambda: pv.corner("astronaut.png", 150),
+        "4-avatar-grey-64.jpg": lambda: pv.tight("astronaut.png", -0.05, 64, grey=True),
     },
     "table-left": {
-        "1-tight-150.jpg": lambda: tight("t1.jpg", -0.05, 150),
-        "2-tight-300.jpg": lambda: tight("t1.jpg", 0.0, 300),
-        "3-grey-200.jpg": lambda: tight("t1.jpg", 0.1, 200, grey=True),
-        "4-avatar-64.jpg": lambda: tight("t1.jpg", -0.05, 64),
+        "1-tight-150.jpg": lambda: pv.tight("t1.jpg", -0.05, 150),
+        "2-tight-300.jpg": lambda: pv.tight("t1.jpg", 0.0, 300),
+        "3-grey-200.jpg": lambda: pv.tight("t1.jpg", 0.1, 200, grey=True),
+        "4-avatar-64.jpg": lambda: pv.tight("t1.jpg", -0.05, 64),
     },
 }
 
@@ -114,7 +82,7 @@ PEOPLE = {
 def _table_cut(share_sides: float, share_top: float) -> Image.Image:
     """The six at the table, the outer two (and the top one) cut by the edges."""
     table = pv.photo("t1.jpg")
-    left, right, top = FACES["t1.jpg"], TABLE_RIGHT, TABLE_TOP
+    left, right, top = pv.FACES["t1.jpg"], TABLE_RIGHT, TABLE_TOP
     return table.crop(
         (
             round(left[0] + share_sides * (left[2] - left[0])),

@@ -64,3 +64,37 @@ def at_longest_side(image: Image.Image, longest: int, quality: int = 90) -> byte
     k = longest / max(image.size)
     size = (max(1, round(image.width * k)), max(1, round(image.height * k)))
     return encoded(image.resize(size, Image.Resampling.LANCZOS), "JPEG", quality=quality)
+
+
+# A face's box (left, top, right, bottom) in each committed photo, as FindMe's
+# detection boxes it: tight crops are made from these, so the tests and
+# benchmarks/edge_set.py do not depend on the detector they measure.
+FACES = {
+    "obama.jpg": (376, 154, 632, 410),
+    "obama2.jpg": (166, 286, 473, 593),
+    "obama3.jpg": (676, 320, 930, 574),
+    "biden.jpg": (442, 225, 748, 531),
+    "grace_hopper.jpg": (179, 152, 356, 329),
+    "astronaut.png": (185, 85, 270, 170),
+    "t1.jpg": (68, 291, 171, 394),  # the left-most of six at a table
+}
+
+
+def tight(name: str, margin: float, size: int, grey: bool = False) -> Image.Image:
+    """A square crop around the face, `margin` of its side either way (negative: the
+    frame cuts into it), a little above centre as people frame themselves, at size px."""
+    left, top, right, bottom = FACES[name]
+    side = right - left
+    half = side * (0.5 + margin)
+    x, y = (left + right) / 2, (top + bottom) / 2 - 0.1 * side
+    crop = photo(name).crop((round(x - half), round(y - half), round(x + half), round(y + half)))
+    crop = crop.resize((size, size), Image.Resampling.LANCZOS)
+    return crop.convert("L") if grey else crop
+
+
+def corner(name: str, size: int) -> Image.Image:
+    """The face in the frame's top-left corner, touching two edges."""
+    left, top, right, _ = FACES[name]
+    side = right - left
+    crop = photo(name).crop((left, top, round(left + 1.5 * side), round(top + 1.5 * side)))
+    return crop.resize((size, size), Image.Resampling.LANCZOS)
