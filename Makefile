@@ -31,8 +31,9 @@ bench: setup
 
 # The labelled sets (composites, real photos, and tight crops with faces cut by the
 # edge) and `findme eval` over them: one reference versus three, plain versus
-# jittered; how descriptors move as the edge cuts a face; then precision, recall,
-# margin and d' side by side with face_recognition's defaults (in the baseline venv).
+# jittered; tight crops read as references, and how descriptors move as the edge
+# cuts a face; then precision, recall, margin and d' side by side with
+# face_recognition's defaults (in the baseline venv).
 eval: setup
 	./scripts/baseline-venv.sh
 	.venv/bin/python benchmarks/labelled_set.py build/labelled-set
@@ -41,6 +42,7 @@ eval: setup
 	.venv/bin/findme eval build/labelled-set --references 1,3 --jitters 0,20,100
 	.venv/bin/findme eval build/real-set --references 1,3 --jitters 0,20
 	.venv/bin/findme eval build/edge-set --references 1,3 --jitters 0,20
+	.venv/bin/python benchmarks/tight_crops.py --baseline-python build/baseline-venv/bin/python
 	.venv/bin/python benchmarks/cut_faces.py
 	.venv/bin/python benchmarks/accuracy.py --baseline-python build/baseline-venv/bin/python build/labelled-set build/real-set build/edge-set
 

@@ -67,23 +67,6 @@ def _overlap(box: faces.Box, other: tuple[float, float, float, float]) -> float:
     return (right - left) * (bottom - top) / ((other[1] - other[3]) * (other[2] - other[0]))
 
 
-def _cropped(
-    image: Image.Image, box: faces.Box, edge: str, cut: float
-) -> tuple[Image.Image, int, int]:
-    top, right, bottom, left = box
-    side = right - left
-    crop = [0, 0, image.width, image.height]
-    if edge == "left":
-        crop[0] = round(left + cut * side)
-    elif edge == "right":
-        crop[2] = round(right - cut * side)
-    elif edge == "top":
-        crop[1] = round(top + cut * side)
-    else:
-        crop[3] = round(bottom - cut * side)
-    return image.crop(tuple(crop)), crop[0], crop[1]
-
-
 def measure() -> tuple[list[Cut], dict[float, list[int]]]:
     references: dict[str, np.ndarray] = {}
     for name, person in PEOPLE.items():
@@ -111,8 +94,9 @@ def measure() -> tuple[list[Cut], dict[float, list[int]]]:
                 others = np.delete(gaps, own)
                 for edge in EDGES:
                     for cut in CUTS:
-                        crop, dx, dy = _cropped(image, face.box, edge, cut)
                         top, right, bottom, left = face.box
+                        box = (left, top, right, bottom)
+                        crop, dx, dy = pv.cut_by_edge(image, box, edge, cut)
                         want = (top - dy, right - dx, bottom - dy, left - dx)
                         found, width, height = _faces(crop)
                         found_by_cut[cut][1] += 1

@@ -28,19 +28,7 @@ TABLE_RIGHT, TABLE_TOP = (1121, 295, 1224, 398), (866, 71, 1003, 194)
 
 def cut(name: str, edge: str, share: float) -> Image.Image:
     """The photo with `share` of the face's box cut off by one edge."""
-    image = pv.photo(name)
-    left, top, right, bottom = pv.FACES[name]
-    box = [0, 0, image.width, image.height]
-    side = right - left
-    if edge == "left":
-        box[0] = round(left + share * side)
-    elif edge == "right":
-        box[2] = round(right - share * side)
-    elif edge == "top":
-        box[1] = round(top + share * side)
-    else:
-        box[3] = round(bottom - share * side)
-    return image.crop(tuple(box))
+    return pv.cut_by_edge(pv.photo(name), pv.FACES[name], edge, share)[0]
 
 
 PEOPLE = {

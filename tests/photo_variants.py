@@ -80,21 +80,54 @@ FACES = {
 }
 
 
-def tight(name: str, margin: float, size: int, grey: bool = False) -> Image.Image:
-    """A square crop around the face, `margin` of its side either way (negative: the
-    frame cuts into it), a little above centre as people frame themselves, at size px."""
-    left, top, right, bottom = FACES[name]
+def framed(
+    image: Image.Image, box: tuple[int, int, int, int], margin: float, size: int
+) -> Image.Image:
+    """A square crop around the face box (left, top, right, bottom), `margin` of its
+    width either way (negative: the frame cuts into it), a little above centre as
+    people frame themselves, at size px."""
+    left, top, right, bottom = box
     side = right - left
     half = side * (0.5 + margin)
     x, y = (left + right) / 2, (top + bottom) / 2 - 0.1 * side
-    crop = photo(name).crop((round(x - half), round(y - half), round(x + half), round(y + half)))
-    crop = crop.resize((size, size), Image.Resampling.LANCZOS)
+    crop = image.crop((round(x - half), round(y - half), round(x + half), round(y + half)))
+    return crop.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def in_corner(image: Image.Image, box: tuple[int, int, int, int], size: int) -> Image.Image:
+    """The face box (left, top, right, bottom) in the frame's top-left corner, touching
+    two edges, at size px."""
+    left, top, right, _ = box
+    side = right - left
+    crop = image.crop((left, top, round(left + 1.5 * side), round(top + 1.5 * side)))
+    return crop.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def tight(name: str, margin: float, size: int, grey: bool = False) -> Image.Image:
+    """The face of FACES[name] framed tight (framed), in grey if asked."""
+    crop = framed(photo(name), FACES[name], margin, size)
     return crop.convert("L") if grey else crop
 
 
 def corner(name: str, size: int) -> Image.Image:
-    """The face in the frame's top-left corner, touching two edges."""
-    left, top, right, _ = FACES[name]
+    """The face of FACES[name] in the frame's top-left corner (in_corner)."""
+    return in_corner(photo(name), FACES[name], size)
+
+
+def cut_by_edge(
+    image: Image.Image, box: tuple[int, int, int, int], edge: str, share: float
+) -> tuple[Image.Image, int, int]:
+    """The photo with `share` of the face box (left, top, right, bottom) cut off by one
+    edge ("left", "right", "top" or "bottom"), and where the crop starts (x, y)."""
+    left, top, right, bottom = box
     side = right - left
-    crop = photo(name).crop((left, top, round(left + 1.5 * side), round(top + 1.5 * side)))
-    return crop.resize((size, size), Image.Resampling.LANCZOS)
+    crop = [0, 0, image.width, image.height]
+    if edge == "left":
+        crop[0] = round(left + share * side)
+    elif edge == "right":
+        crop[2] = round(right - share * side)
+    elif edge == "top":
+        crop[1] = round(top + share * side)
+    else:
+        crop[3] = round(bottom - share * side)
+    return image.crop(tuple(crop)), crop[0], crop[1]
