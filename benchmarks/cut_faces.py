@@ -7,8 +7,9 @@ by each edge in turn, by 0 to 50 % of its box, and found again as a search finds
 For each cut face: how far its descriptor moved from the same face whole, how much
 farther it got from its own person's reference (rise) and how much nearer the
 nearest of the other 12 people's (drop), by the share of its box FindMe estimates
-to be outside the photo from the box alone. The last column is how much stricter
-FindMe holds such a face (findme.cut_faces.stricter_by): it should cover the drop.
+to be outside the photo from the box alone. The last columns are how much stricter
+FindMe holds such a face (findme.cut_faces.stricter_by), which should cover the
+drop, and how many faces came nearer another person than that.
 
     .venv/bin/python benchmarks/cut_faces.py
 """
@@ -125,6 +126,7 @@ def main() -> None:
     print(
         f"{'share outside':<15}{'faces':>6}{'drift med':>10}{'max':>6}"
         f"{'rise mean':>10}{'max':>6}{'drop p95':>9}{'max':>6}{'FindMe stricter by':>20}"
+        f"{'drop over it':>14}"
     )
     rows = [("clear of edges", [c for c in cuts if c.share is None])]
     for low, high in SHARE_BINS:
@@ -139,10 +141,14 @@ def main() -> None:
         shares = [c.share for c in chosen]
         stricter = sorted({round(cut_faces.stricter_by(s), 2) for s in shares})
         rule = "left out" if np.isinf(stricter[-1]) else f"{stricter[0]:.2f}-{stricter[-1]:.2f}"
+        # Faces that came nearer another person than FindMe's margin for them, by how much.
+        over = [c.drop - cut_faces.stricter_by(c.share) for c in chosen]
+        over = [v for v in over if v > 0]
+        beyond = f"{len(over)}, by {max(over):.3f}" if over else "0"
         print(
             f"{label:<15}{len(chosen):>6}{np.median(drift):>10.3f}{drift.max():>6.3f}"
             f"{rise.mean():>10.3f}{rise.max():>6.3f}{np.percentile(drop, 95):>9.3f}"
-            f"{drop.max():>6.3f}{rule:>20}"
+            f"{drop.max():>6.3f}{rule:>20}{beyond:>14}"
         )
 
 
