@@ -79,7 +79,7 @@ REFERENCE_PADDING = 0.25
 REFERENCE_HOG_SIDE = 800
 REFERENCE_HOG_MAX_UPSAMPLE = 4.0
 # Names how a reference face is found and encoded, in the reference cache's keys.
-REFERENCE_DETECTOR = "pad-hog-3"
+REFERENCE_DETECTOR = "pad-hog-2"
 
 
 @dataclass(frozen=True)
@@ -376,35 +376,25 @@ def _hog_whole_photo(rgb: np.ndarray, scale: float) -> list[dlib.rectangle]:
 
 def _reference_rects(
     pixels: Pixels, padded: Pixels, border: int, min_face_px: int
-) -> tuple[list[dlib.rectangle], list[dlib.rectangle]]:
-    """The faces of a reference photo found by spending more than on a photo searched,
-    in the padded image's pixels (_padded): the cascade's (big faces first), and
-    whole-photo HOG's on the padded photo; when neither found one, face_recognition's
-    own defaults' (HOG on the photo upsampled once), so that every reference those
-    read, FindMe reads."""
+) -> list[dlib.rectangle]:
+    """Every face of a reference photo found by spending more than on a photo searched,
+    in the padded image's pixels (_padded): the cascade and whole-photo HOG both on
+    the padded photo (big faces first), and last face_recognition's own defaults (HOG
+    on the photo upsampled once), so that every reference those read, FindMe reads."""
     longest = max(padded.rgb.shape[:2])
     hog_scale = min(REFERENCE_HOG_MAX_UPSAMPLE, REFERENCE_HOG_SIDE / longest)
-    cascade = detect(padded, max(min_face_px, REFERENCE_FACE_PX))
-    whole = _hog_whole_photo(padded.rgb, hog_scale)
-    if not cascade and not whole and min_face_px < REFERENCE_FACE_PX:
-        cascade = detect(padded, min_face_px)
-    if not cascade and not whole:
-        whole = [
+    rects = detect(padded, max(min_face_px, REFERENCE_FACE_PX))
+    rects += _hog_whole_photo(padded.rgb, hog_scale)
+    if not rects and min_face_px < REFERENCE_FACE_PX:
+        rects = detect(padded, min_face_px)
+    if not rects:
+        rects = [
             dlib.rectangle(
                 r.left() + border, r.top() + border, r.right() + border, r.bottom() + border
             )
             for r in models().detector(pixels.rgb, 1)
         ]
-    return cascade, whole
-
-
-def _largest(cascade: list[dlib.rectangle], whole: list[dlib.rectangle]) -> dlib.rectangle:
-    """The largest face; boxed as the cascade boxes it when the cascade found it too,
-    as faces of photos searched are boxed (whole-photo HOG's boxes of a face are a
-    scale step larger or smaller, and move its descriptor by up to 0.05)."""
-    largest = max(cascade + whole, key=lambda r: r.area())
-    same = [r for r in cascade if r.intersect(largest).area() > largest.area() / 2]
-    return max(same, key=lambda r: r.area()) if same else largest
+    return rects
 
 
 def reference_face(
@@ -416,10 +406,10 @@ def reference_face(
     then aligned and encoded with the mean colour around it rather than black, which
     keeps tight crops nearer the same face seen whole (docs/accuracy.md)."""
     padded, border = _padded(pixels)
-    cascade, whole = _reference_rects(pixels, padded, border, min_face_px)
-    if not cascade and not whole:
+    rects = _reference_rects(pixels, padded, border, min_face_px)
+    if not rects:
         return None
-    rect = _largest(cascade, whole)
+    rect = max(rects, key=lambda r: r.area())
     m = models()
     shape = m.landmarks(padded.rgb, rect)
     descriptor = m.encoder.encode(padded.rgb, [shape], jitters)[0]
