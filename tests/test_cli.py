@@ -15,7 +15,7 @@ import pytest
 import redis
 from PIL import Image
 
-from findme.jobs import done_key
+from findme.state.keys import done_key
 from tests import photo_variants as pv
 from tests.conftest import BROKEN, make_event_folder
 

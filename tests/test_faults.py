@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from findme import jobs
 from findme.client import OpenWhiskClient
 from findme.jobs import JobStore, new_job_id
 from findme.local.runner import LocalFindMe
+from findme.state import keys
 from tests import photo_variants as pv
 from tests.conftest import manifest_with_timeouts
 
@@ -85,7 +85,7 @@ def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> N
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         pool = local.engine.pools["compare_images"]
-        leases = jobs.lease_due_key(started["job_id"])
+        leases = keys.lease_due_key(started["job_id"])
         deadline = time.monotonic() + 30
         while redis.Redis.from_url(os.environ["REDIS_URL"]).zcard(leases) == 0:
             assert time.monotonic() < deadline, "no photo was ever taken"
