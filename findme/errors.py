@@ -36,6 +36,10 @@ class BadRequest(ActionError):
     status_code = 400
 
 
+class Forbidden(ActionError):
+    status_code = 403
+
+
 class NotFound(ActionError):
     status_code = 404
 

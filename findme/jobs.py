@@ -26,3 +26,11 @@ __all__ = ["FINAL_STATES", "JobStatus", "JobStore", "Outcome", "State", "new_job
 
 class JobStore(JobRecords, WorkQueue, Caches, Reviews, EventIndex):
     """Jobs, their queue, the shared caches, reviews and events' face indexes."""
+
+    def for_job(self, fields: dict[str, str] | None) -> JobStore:
+        """The store that keeps this job's keys as long as the job asks (an event
+        keeps its index for its own retention), else this one."""
+        ttl = (fields or {}).get("ttl", "")
+        if ttl.isdigit() and int(ttl) != self.ttl:
+            return JobStore(self.redis, int(ttl))
+        return self

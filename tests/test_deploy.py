@@ -185,6 +185,11 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "review_match",
         "sweep",
         "sources",
+        "create_event",
+        "event_status",
+        "takedown_photo",
+        "update_event",
+        "delete_event",
     }
 
 
@@ -197,6 +202,11 @@ def test_web_actions_are_the_ones_people_call() -> None:
         "cancel_search",
         "review_match",
         "sources",
+        "create_event",
+        "event_status",
+        "takedown_photo",
+        "update_event",
+        "delete_event",
     }
 
 

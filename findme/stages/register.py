@@ -9,10 +9,10 @@ from typing import Any
 
 from findme import params
 from findme.download import check_url
-from findme.errors import BadRequest, run_action
+from findme.errors import BadRequest, NotFound, run_action
 from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
-from findme.jobs import new_job_id
+from findme.jobs import JobStore, new_job_id
 from findme.settings import (
     DEFAULT_THRESHOLD,
     MAX_THRESHOLD,
@@ -114,7 +114,8 @@ def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str
     return [_one_reference(name, value, settings) for name, value in given]
 
 
-def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
+def source_fields(args: dict[str, Any], settings: Settings) -> dict[str, str]:
+    """The job fields of where to look, checked (shared with create_event)."""
     folder = params.optional_str(args, "folder", 1024)
     query = params.optional_str(args, "query", 512)
     guessed = [
@@ -158,6 +159,20 @@ def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     return {"source": source, "folder": folder, "photo_root": str(photo_root(settings))}
 
 
+def _event_fields(event_id: str, store: JobStore) -> dict[str, str]:
+    """A search of an event: where it looks is the event's index."""
+    if not params.JOB_ID_PATTERN.match(event_id):
+        raise BadRequest("event_id is not a FindMe event id")
+    event = store.fields(event_id)
+    if event is None or event.get("role") != "event":
+        raise NotFound(f"no event {event_id} (unknown, deleted or expired)")
+    fields = {"source": "event", "event": event_id, "event_name": event.get("name", "")}
+    for name in ("query", "folder", "servers", "tags"):
+        if event.get(name):
+            fields[name] = event[name]
+    return fields
+
+
 def register_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
     params.require_post(args, "register_search")
@@ -165,16 +180,17 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     threshold = params.number_in_range(
         args, "threshold", DEFAULT_THRESHOLD, MIN_THRESHOLD, MAX_THRESHOLD
     )
-    source = _source(args, settings)
-    references = _references(args, settings)
     store = job_store(settings)
+    event = params.optional_str(args, "event_id", 64)
+    source = _event_fields(event, store) if event else source_fields(args, settings)
+    references = _references(args, settings)
     job_id = new_job_id()
     urls = json.loads(source.pop("urls", "[]"))
     fields = {
         **source,
         "job_id": job_id,
         "deployment": deployment_of(settings.api_host),
-        "query": query,
+        "query": source.get("query", query),
         "threshold": repr(threshold),
         "references": json.dumps([{"kind": kind, "value": value} for kind, value, _ in references]),
     }

@@ -1,6 +1,10 @@
 """twitter_search (the source stage): reference descriptors, then the source's photos,
 page by page, into the job's queue; compare activations are woken to drain it.
 
+An event's job lists the same way, with no reference: its photos are indexed.
+A search of an event lists nothing: its reference faces are compared with the
+event's index at once (findme.event_search), and with each photo indexed later.
+
 A listing longer than one activation saves its cursor and fires search_request
 again to go on; one activation lists at a time (a lease in Redis), so a
 duplicate event is a no-op, and the sweep restarts a listing whose activation
@@ -12,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from typing import Any
 
-from findme import params
+from findme import event_search, params
 from findme.errors import ActionError, NotFound, Unavailable, run_action
 from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore, State
@@ -73,6 +78,16 @@ def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings)
     return True
 
 
+def _search_event(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> str:
+    """A person's search of an event: their faces against everything indexed so far."""
+    _prepare(job_id, job, store, settings)
+    store.follow(job["event"], job_id)
+    store.set_state(job_id, State.COMPARING)
+    store.update(job_id, search_done="1")
+    event_search.catch_up(job_id, store, settings)
+    return event_search.complete(job_id, store)
+
+
 def search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
     job_id = params.job_id(args)
@@ -80,13 +95,20 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
     job = store.fields(job_id)
     if job is None:
         raise NotFound(f"no job {job_id}")
+    store = store.for_job(job)
     token = secrets.token_hex(8)
     if job.get("state") in FINAL_STATES or job.get("search_done") == "1":
         return {"job_id": job_id, "skipped": "this job's search has already run"}
     if not store.take_search_lease(job_id, token, _lease_ms(settings)):
         return {"job_id": job_id, "skipped": "another activation is listing this job's photos"}
+    is_event = job.get("role") == "event"
     try:
-        _prepare(job_id, job, store, settings)
+        if job.get("source") == "event":
+            return {"job_id": job_id, "state": _search_event(job_id, job, store, settings)}
+        if is_event:
+            store.set_state(job_id, State.SEARCHING)
+        else:
+            _prepare(job_id, job, store, settings)
         finished = _list(job_id, store.fields(job_id) or job, store, settings)
     except ReferenceUnusable as error:
         store.fail(job_id, str(error))
@@ -103,8 +125,12 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         with contextlib.suppress(Unavailable):
             paced_fire(settings, store, "search_request", {"job_id": job_id})
         return {"job_id": job_id, "state": "listing", "continued": True}
+    if is_event:
+        store.update(job_id, last_read=str(time.time()))
     state = store.finish_search(job_id)
     wake_compare(job_id, store, settings)
+    if is_event and state == State.DONE.value:
+        event_search.catch_up_followers(job_id, store, settings)  # e.g. nothing new listed
     return {"job_id": job_id, "state": state}
 
 

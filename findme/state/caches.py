@@ -33,6 +33,20 @@ class Caches(StoreBase):
             pipe.expire(keys.urls_key(job_id), self.ttl)
             pipe.execute()
 
+    def add_urls(self, job_id: str, urls: list[str]) -> int:
+        """Appends the URLs the list does not hold yet; returns how many."""
+        known = set(self.urls(job_id, 0, 1_000_000))
+        fresh = list(dict.fromkeys(u for u in urls if u not in known))
+        if fresh:
+            with self.redis.pipeline() as pipe:
+                pipe.rpush(keys.urls_key(job_id), *fresh)
+                pipe.expire(keys.urls_key(job_id), self.ttl)
+                pipe.execute()
+        return len(fresh)
+
+    def urls_count(self, job_id: str) -> int:
+        return int(self.redis.llen(keys.urls_key(job_id)))
+
     def urls(self, job_id: str, start: int, count: int) -> list[str]:
         return [text(u) for u in self.redis.lrange(keys.urls_key(job_id), start, start + count - 1)]
 

@@ -1,9 +1,163 @@
-"""An event's face index (filled in below)."""
+"""An event's face index: the faces of each of its photos, found once, read by every
+search of the event; the searches that follow it; what the organiser took down.
+
+A photo enters the index once (its place, seq, says what is new to a search that
+last looked at seq N); a photo taken down leaves it and is never indexed again.
+"""
 
 from __future__ import annotations
 
-from findme.state.base import StoreBase
+import json
+import time
+from typing import Any, ClassVar
+
+from findme.state import keys
+from findme.state.base import StoreBase, text
+
+# KEYS: job, index, index_faces, order, taken_down, photos
+# ARGV: photo, meta JSON, hex descriptors, face count, ttl
+# Returns the photo's seq; -1 no such event, -2 taken down, -3 a photo never listed.
+_INDEX_PHOTO = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return -2 end
+if redis.call('SISMEMBER', KEYS[6], ARGV[1]) == 0 then return -3 end
+local known = redis.call('ZSCORE', KEYS[4], ARGV[1])
+if known then return tonumber(known) end
+local seq = redis.call('HINCRBY', KEYS[1], 'index_seq', 1)
+redis.call('HINCRBY', KEYS[1], 'faces_total', tonumber(ARGV[4]))
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[4], seq, ARGV[1])
+for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+return seq
+"""
+
+# KEYS: job, index, index_faces, order, taken_down; ARGV: photo, ttl
+# Returns 1 when the photo was in the index.
+_TAKE_DOWN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('SADD', KEYS[5], ARGV[1])
+redis.call('EXPIRE', KEYS[5], ARGV[2])
+local meta = redis.call('HGET', KEYS[2], ARGV[1])
+if not meta then return 0 end
+local faces = #(cjson.decode(meta)['boxes'] or {})
+redis.call('HINCRBY', KEYS[1], 'faces_total', -faces)
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return 1
+"""
+
+# A search's place in its event's index only moves forward.
+# KEYS: job; ARGV: seq
+_ADVANCE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local at = tonumber(redis.call('HGET', KEYS[1], 'matched_seq') or '0')
+if tonumber(ARGV[1]) > at then redis.call('HSET', KEYS[1], 'matched_seq', ARGV[1]) end
+return 1
+"""
 
 
 class EventIndex(StoreBase):
     """The faces of an event's photos, indexed once for every search of the event."""
+
+    SCRIPTS: ClassVar[dict[str, str]] = {
+        "_index_photo": _INDEX_PHOTO,
+        "_take_down": _TAKE_DOWN,
+        "_advance": _ADVANCE,
+    }
+
+    def index_photo(
+        self, event_id: str, photo: str, meta: dict[str, Any], faces_hex: list[str]
+    ) -> int:
+        """Adds a listed photo's faces to the index once; its seq, or a negative number
+        when the event is gone (-1), the photo was taken down (-2) or never listed (-3)."""
+        names = [
+            keys.job_key(event_id),
+            keys.index_key(event_id),
+            keys.index_faces_key(event_id),
+            keys.index_order_key(event_id),
+            keys.taken_down_key(event_id),
+            keys.photos_key(event_id),
+        ]
+        args = [photo, json.dumps(meta), "".join(faces_hex), len(faces_hex), self.ttl]
+        return int(self._index_photo(keys=names, args=args))
+
+    def take_down(self, event_id: str, photo: str) -> bool | None:
+        """Removes a photo from the index for good; None when there is no such event."""
+        names = [
+            keys.job_key(event_id),
+            keys.index_key(event_id),
+            keys.index_faces_key(event_id),
+            keys.index_order_key(event_id),
+            keys.taken_down_key(event_id),
+        ]
+        answer = int(self._take_down(keys=names, args=[photo, self.ttl]))
+        return None if answer < 0 else bool(answer)
+
+    def taken_down(self, event_id: str) -> int:
+        return int(self.redis.scard(keys.taken_down_key(event_id)))
+
+    def index_seq(self, event_id: str) -> int:
+        return int(text(self.redis.hget(keys.job_key(event_id), "index_seq") or b"0"))
+
+    def indexed_since(self, event_id: str, seq: int) -> dict[str, str]:
+        """Photo id -> hex descriptors of the photos indexed after seq (all from 0)."""
+        if seq <= 0:
+            found = self.redis.hgetall(keys.index_faces_key(event_id))
+            return {text(k): text(v) for k, v in found.items()}
+        photos = self.redis.zrangebyscore(keys.index_order_key(event_id), f"({seq}", "+inf")
+        if not photos:
+            return {}
+        values = self.redis.hmget(keys.index_faces_key(event_id), photos)
+        return {text(p): text(v) for p, v in zip(photos, values, strict=True) if v is not None}
+
+    def indexed_photos(self, event_id: str, photos: list[str]) -> dict[str, dict[str, Any]]:
+        """What the index holds of these photos (those still in it)."""
+        if not photos:
+            return {}
+        values = self.redis.hmget(keys.index_key(event_id), photos)
+        return {p: json.loads(v) for p, v in zip(photos, values, strict=True) if v is not None}
+
+    def index_size(self, event_id: str) -> int:
+        return int(self.redis.hlen(keys.index_key(event_id)))
+
+    def advance(self, search_id: str, seq: int) -> None:
+        self._advance(keys=[keys.job_key(search_id)], args=[seq])
+
+    # -- the searches of an event -------------------------------------------------
+    def follow(self, event_id: str, search_id: str) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(keys.followers_key(event_id), search_id)
+            pipe.expire(keys.followers_key(event_id), self.ttl)
+            pipe.execute()
+
+    def followers(self, event_id: str) -> list[str]:
+        return sorted(text(s) for s in self.redis.smembers(keys.followers_key(event_id)))
+
+    def unfollow(self, event_id: str, search_id: str) -> None:
+        self.redis.srem(keys.followers_key(event_id), search_id)
+
+    # -- live events --------------------------------------------------------------
+    def set_live(self, event_id: str, until: float) -> None:
+        if until > time.time():
+            self.redis.zadd(keys.live_events_key(), {event_id: until})
+        else:
+            self.redis.zrem(keys.live_events_key(), event_id)
+
+    def live_events(self, now: float | None = None) -> list[str]:
+        """Events still live; those whose end passed leave the list."""
+        now = time.time() if now is None else now
+        with self.redis.pipeline() as pipe:
+            pipe.zremrangebyscore(keys.live_events_key(), "-inf", now)
+            pipe.zrange(keys.live_events_key(), 0, -1)
+            _, live = pipe.execute()
+        return [text(e) for e in live]
+
+    def delete_event(self, event_id: str) -> bool:
+        """Every key of the event (its index with it); False when it did not exist."""
+        existed = bool(self.redis.exists(keys.job_key(event_id)))
+        self.redis.zrem(keys.live_events_key(), event_id)
+        self.redis.srem(keys.active_jobs_key(), event_id)
+        self.redis.delete(*keys.event_keys(event_id))  # one hash slot: one command
+        return existed

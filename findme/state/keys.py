@@ -158,3 +158,49 @@ def job_keys(job_id: str) -> list[str]:
         urls_key(job_id),
         origins_key(job_id),
     ]
+
+
+# -- events: an event is a job of its own (role "event") whose photos are indexed,
+# not compared; its index keys share the job's hash slot.
+
+
+def index_key(event_id: str) -> str:
+    """Photo id -> JSON {photo, post_url, author, width, height, digest, small_faces,
+    boxes, seq}: what an event's search needs of each indexed photo, descriptors apart."""
+    return f"{PREFIX}:job:{{{event_id}}}:index"
+
+
+def index_faces_key(event_id: str) -> str:
+    """Photo id -> the hex descriptors of its faces, one after another, in boxes' order."""
+    return f"{PREFIX}:job:{{{event_id}}}:index_faces"
+
+
+def index_order_key(event_id: str) -> str:
+    """Photo id -> its place in the index (seq): what is new since a search last looked."""
+    return f"{PREFIX}:job:{{{event_id}}}:index_order"
+
+
+def taken_down_key(event_id: str) -> str:
+    """Photos the organiser took down (or whose post went): never indexed again."""
+    return f"{PREFIX}:job:{{{event_id}}}:taken_down"
+
+
+def followers_key(event_id: str) -> str:
+    """The searches of an event, which gain its new photos' matches."""
+    return f"{PREFIX}:job:{{{event_id}}}:followers"
+
+
+def live_events_key() -> str:
+    """Event id -> until when (s) its source is read again for new posts."""
+    return f"{PREFIX}:live_events"
+
+
+def event_keys(event_id: str) -> list[str]:
+    return [
+        *job_keys(event_id),
+        index_key(event_id),
+        index_faces_key(event_id),
+        index_order_key(event_id),
+        taken_down_key(event_id),
+        followers_key(event_id),
+    ]

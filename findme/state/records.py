@@ -135,6 +135,16 @@ redis.call('HSET', KEYS[1], 'state', 'queued', 'updated', ARGV[1])
 return 'queued'
 """
 
+# Reads a finished event's source again for new posts: its listing starts over from
+# the source's newest known post (each source keeps its own marker); photos already
+# registered are not queued again. KEYS: job; ARGV: now
+_RELIST = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'done' then return 0 end
+redis.call('HDEL', KEYS[1], 'search_done', 'listing_cursor', 'finished')
+redis.call('HSET', KEYS[1], 'state', 'searching', 'updated', ARGV[1])
+return 1
+"""
+
 # Writes fields only while the job exists, so a late event for a deleted or
 # expired job cannot bring back a partial record without a TTL.
 # KEYS: job; ARGV: field, value, field, value, ...
@@ -193,6 +203,7 @@ class JobRecords(StoreBase):
         "_cancel": _CANCEL,
         "_set_running": _SET_RUNNING_STATE,
         "_reopen": _REOPEN,
+        "_relist": _RELIST,
         "_update": _UPDATE_IF_EXISTS,
         "_hsetnx_if_job": _HSETNX_IF_JOB,
         "_drop_reference": _DROP_REFERENCE_IF_UNUSED,
@@ -253,6 +264,13 @@ class JobRecords(StoreBase):
         if self._reopen(keys=names, args=[str(time.time())]) == b"queued":
             self.redis.sadd(keys.active_jobs_key(), job_id)
         return text(self.state(job_id) or "unknown")
+
+    def relist(self, job_id: str) -> bool:
+        """A finished (live) event listed again for new posts; False if not finished."""
+        if self._relist(keys=[keys.job_key(job_id)], args=[str(time.time())]) == 1:
+            self.redis.sadd(keys.active_jobs_key(), job_id)
+            return True
+        return False
 
     def job_ids(self, limit: int = 10_000) -> list[str]:
         """The jobs of this Redis database (a SCAN, for `findme jobs`), at most limit."""
@@ -332,6 +350,9 @@ class JobRecords(StoreBase):
         """Marks the job done if its search is over and every photo is recorded."""
         names = [keys.job_key(job_id), keys.photos_key(job_id), keys.done_key(job_id)]
         return text(self._complete(keys=names, args=[str(time.time())]))
+
+    def failed_count(self, job_id: str) -> int:
+        return int(self.redis.hlen(keys.failed_key(job_id)))
 
     def progress(self, job_id: str) -> dict[str, Any] | None:
         """A running job's state and counts, cheaply (for a local follower)."""

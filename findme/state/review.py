@@ -67,6 +67,10 @@ class Reviews(StoreBase):
     def drop_match(self, job_id: str, photo: str) -> None:
         self.redis.hdel(keys.matches_key(job_id), photo)
 
+    def drop_matches(self, job_id: str) -> None:
+        """Every match and examined photo of the job gone (its photos were taken away)."""
+        self.redis.delete(keys.matches_key(job_id), keys.seen_key(job_id))
+
     def reject(self, job_id: str, photo: str) -> None:
         """A match the person says is not them: gone now and after any re-ranking."""
         self.redis.hdel(keys.matches_key(job_id), photo)
