@@ -110,8 +110,9 @@ def complete(search_id: str, store: JobStore) -> str:
     if not caught_up or event.get("state") not in (State.DONE.value, State.FAILED.value):
         return state
     if event.get("state") == State.FAILED.value:
-        reason = event.get("error", "unknown error")
-        store.update(search_id, warning=f"the event's photos could not all be read: {reason}")
+        # As a search of its own would: the photos found so far stay, the reason is said.
+        store.fail(search_id, event.get("error", "the event's photos could not be read"))
+        return State.FAILED.value
     store.set_state(search_id, State.DONE)
     store.update(search_id, finished=str(time.time()))
     return store.state(search_id) or "unknown"

@@ -162,7 +162,11 @@ def test_the_same_tweet_image_event_twice_counts_each_photo_once(
 def test_job_keys_expire(client: OpenWhiskClient, redis_client: redis.Redis) -> None:
     job_id = start(client, folder="event/talk", reference_image=OBAMA)
     wait_for_job(client, job_id)
-    for key in (keys.job_key(job_id), keys.photos_key(job_id), keys.done_key(job_id)):
+    # The photos were listed and indexed by the place's event, kept as long as the search.
+    event_id = redis_client.hget(keys.job_key(job_id), "event").decode()
+    own = (keys.job_key(job_id), keys.matches_key(job_id))
+    indexed = (keys.photos_key(event_id), keys.done_key(event_id), keys.index_key(event_id))
+    for key in own + indexed:
         assert 0 < redis_client.ttl(key) <= 7 * 24 * 3600
     assert redis_client.exists(keys.upload_key(job_id)) == 0  # the upload is gone once read
     fingerprint = json.loads(redis_client.hget(keys.job_key(job_id), "reference_fingerprints"))[0]

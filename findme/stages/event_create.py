@@ -14,10 +14,9 @@ from typing import Any
 
 from findme import params
 from findme.errors import run_action
-from findme.events import Deferred, paced_fire
-from findme.jobs import new_job_id
 from findme.ownership import OWNER_FIELD, new_owner_key, owner_digest
-from findme.settings import MIN_EVENT_RETENTION_SECONDS, Settings, deployment_of
+from findme.places import new_event
+from findme.settings import MIN_EVENT_RETENTION_SECONDS, Settings
 from findme.stages.register import source_fields
 from findme.store import job_store
 
@@ -55,40 +54,23 @@ def create_event(args: dict[str, Any]) -> dict[str, Any]:
         MIN_EVENT_RETENTION_SECONDS / 86400,
         settings.event_retention_seconds / 86400,
     )
-    event_id = new_job_id()
     owner_key = new_owner_key()
-    now = time.time()
-    fields = {
-        **source,
-        "job_id": event_id,
-        "role": "event",
-        "query": query,
-        "deployment": deployment_of(settings.api_host),
-        "live_until": repr(now + live_hours * 3600),
+    until = time.time() + live_hours * 3600
+    extra = {
+        "live_until": repr(until),
         "ttl": str(int(retention_days * 86400)),
         OWNER_FIELD: owner_digest(owner_key),
     }
-    if urls:
-        fields["urls_total"] = str(len(urls))
     name = (params.optional_str(args, "name", MAX_NAME) or "").strip()
-    fields["name"] = name or describe(fields)
-    store = job_store(settings).for_job(fields)
-    store.create(event_id, fields)
-    if urls:
-        store.save_urls(event_id, urls)
-    store.set_live(event_id, now + live_hours * 3600)
-    try:
-        paced_fire(settings, store, "search_request", {"job_id": event_id})
-    except Deferred:
-        pass  # over this minute's fires: the sweep starts the listing within a minute
-    except Exception as error:
-        store.fail(event_id, f"could not start reading the event's photos: {error}")
-        raise
+    extra["name"] = name or describe({**source, "query": query, "urls_total": str(len(urls))})
+    store = job_store(settings)
+    event_id = new_event(store, settings, source, urls, query, extra, take_place=True)
+    store.set_live(event_id, until)
     return {
         "event_id": event_id,
-        "name": fields["name"],
+        "name": extra["name"],
         "owner_key": owner_key,
-        "live_until": now + live_hours * 3600 if live_hours else None,
+        "live_until": until if live_hours else None,
         "retention_days": retention_days,
     }
 

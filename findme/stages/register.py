@@ -13,6 +13,7 @@ from findme.errors import BadRequest, NotFound, run_action
 from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
 from findme.jobs import JobStore, new_job_id
+from findme.places import event_for_search
 from findme.settings import (
     DEFAULT_THRESHOLD,
     MAX_THRESHOLD,
@@ -166,8 +167,8 @@ def _event_fields(event_id: str, store: JobStore) -> dict[str, str]:
     event = store.fields(event_id)
     if event is None or event.get("role") != "event":
         raise NotFound(f"no event {event_id} (unknown, deleted or expired)")
-    fields = {"source": "event", "event": event_id, "event_name": event.get("name", "")}
-    for name in ("query", "folder", "servers", "tags"):
+    fields = {"event": event_id, "event_name": event.get("name", "")}
+    for name in ("source", "query", "folder", "photo_root", "servers", "tags", "urls_total"):
         if event.get(name):
             fields[name] = event[name]
     return fields
@@ -182,10 +183,14 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     )
     store = job_store(settings)
     event = params.optional_str(args, "event_id", 64)
-    source = _event_fields(event, store) if event else source_fields(args, settings)
-    references = _references(args, settings)
+    place = source_fields(args, settings) if event is None else None
+    references = _references(args, settings)  # refused before any listing starts
+    if place is not None:
+        # A place some event indexes (an organiser's, an earlier person's) is reused.
+        urls = json.loads(place.pop("urls", "[]"))
+        event = event_for_search(store, settings, place, urls, query)
+    source = _event_fields(str(event), store)
     job_id = new_job_id()
-    urls = json.loads(source.pop("urls", "[]"))
     fields = {
         **source,
         "job_id": job_id,
@@ -195,11 +200,7 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
         "references": json.dumps([{"kind": kind, "value": value} for kind, value, _ in references]),
     }
     uploads = {index: data for index, (_, _, data) in enumerate(references) if data is not None}
-    if urls:
-        fields["urls_total"] = str(len(urls))
     store.create(job_id, fields, uploads=uploads)
-    if urls:  # kept beside the job: 10,000 URLs are too many for its record
-        store.save_urls(job_id, urls)
     try:
         paced_fire(settings, store, "search_request", {"job_id": job_id})
     except Deferred:

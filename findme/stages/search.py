@@ -103,7 +103,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
         return {"job_id": job_id, "skipped": "another activation is listing this job's photos"}
     is_event = job.get("role") == "event"
     try:
-        if job.get("source") == "event":
+        if job.get("event"):
             return {"job_id": job_id, "state": _search_event(job_id, job, store, settings)}
         if is_event:
             store.set_state(job_id, State.SEARCHING)

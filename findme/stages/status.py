@@ -60,23 +60,34 @@ def status_document(status: JobStatus) -> dict[str, Any]:
     return document
 
 
-def _event_part(store: JobStore, fields: dict[str, str]) -> dict[str, Any]:
-    """A search of an event counts the event's photos: listed, indexed (or failed)."""
+def _event_part(
+    store: JobStore, fields: dict[str, str], offset: int, limit: int, own_cursor: str | None
+) -> dict[str, Any]:
+    """A search of an event counts the event's photos, listed and indexed (or failed),
+    and says which of them could not be read."""
     event_id = fields["event"]
-    progress = store.progress(event_id) or {"state": "deleted", "photos_total": 0, "photos_done": 0}
-    event = store.fields(event_id) or {}
-    return {
+    event = store.status(event_id, offset, limit)
+    if event is None:
+        return {"event": {"event_id": event_id, "name": fields.get("event_name", "")}}
+    cursors = [int(c) for c in (own_cursor, event.next_cursor) if c is not None]
+    part: dict[str, Any] = {
         "event": {
             "event_id": event_id,
-            "name": event.get("name", fields.get("event_name", "")),
-            "state": progress["state"],
-            "live_until": _live_until(event),
+            "name": event.fields.get("name", ""),
+            "state": event.state,
+            "live_until": _live_until(event.fields),
         },
-        "photos_total": progress["photos_total"],
-        "photos_done": progress["photos_done"],
-        "photos_failed": store.failed_count(event_id),
-        "photos_queued": store.queued(event_id),
+        "photos_total": event.photos_total,
+        "photos_done": event.photos_done,
+        "photos_failed": event.photos_failed,
+        "photos_queued": event.queued,
+        "photos_with_small_faces": int(event.fields.get("photos_with_small_faces", "0")),
+        "failed": event.failed,
+        "next_cursor": str(max(cursors)) if cursors else None,
     }
+    if event.fields.get("warning"):
+        part["warning"] = event.fields["warning"]
+    return part
 
 
 def _live_until(event: dict[str, str]) -> float | None:
@@ -97,7 +108,7 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
     limit = params.number_in_range(args, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
     store = job_store(settings)
     fields = store.fields(job_id) or {}
-    follows_event = fields.get("source") == "event" and fields.get("search_done") == "1"
+    follows_event = bool(fields.get("event")) and fields.get("search_done") == "1"
     # A search of an event waits on the event's indexing, which has its own stall check.
     if not follows_event and store.stalled_since(job_id, settings.stall_seconds) is not None:
         store.fail(job_id, f"no progress for {settings.stall_seconds} s: the job was stopped")
@@ -105,12 +116,13 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
         # Reading only what the event indexed since the search last looked: cheap.
         event_search.catch_up(job_id, store, settings)
         event_search.complete(job_id, store)
-    status = store.status(job_id, _cursor(args), int(limit))
+    offset = _cursor(args)
+    status = store.status(job_id, offset, int(limit))
     if status is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
     document = status_document(status)
-    if status.fields.get("source") == "event":
-        document.update(_event_part(store, status.fields))
+    if status.fields.get("event") and status.fields.get("search_done") == "1":
+        document.update(_event_part(store, status.fields, offset, int(limit), status.next_cursor))
     since = params.number_in_range(args, "since", 0, 0, 1e11)
     if since:
         # "2 new photos of you": matches found after the person last looked.

@@ -63,7 +63,7 @@ def sweep_job(job_id: str, store: JobStore, settings: Settings) -> str:
     if job.get("deployment", "") != deployment_of(settings.api_host):
         return "another deployment's"  # its own sweep re-drives it, with its photo root
     store = store.for_job(job)
-    if job.get("source") == "event" and job.get("search_done") == "1":
+    if job.get("event") and job.get("search_done") == "1":
         return _sweep_event_search(job_id, store, settings)
     if store.stalled_since(job_id, settings.stall_seconds) is not None:
         store.fail(job_id, f"no progress for {settings.stall_seconds} s: the job was stopped")

@@ -138,6 +138,25 @@ class EventIndex(StoreBase):
     def unfollow(self, event_id: str, search_id: str) -> None:
         self.redis.srem(keys.followers_key(event_id), search_id)
 
+    # -- places -----------------------------------------------------------------------
+    def event_of_place(self, digest: str) -> str | None:
+        value = self.redis.get(keys.place_key(digest))
+        return text(value) if value is not None else None
+
+    def claim_place(self, digest: str, event_id: str, ttl: int) -> str:
+        """Names the event of a place unless another event claimed it first; returns
+        the event that has it."""
+        if self.redis.set(keys.place_key(digest), event_id, nx=True, ex=ttl):
+            return event_id
+        return self.event_of_place(digest) or event_id
+
+    def take_place(self, digest: str, event_id: str, ttl: int) -> None:
+        self.redis.set(keys.place_key(digest), event_id, ex=ttl)
+
+    def release_place(self, digest: str, event_id: str) -> None:
+        if self.event_of_place(digest) == event_id:
+            self.redis.delete(keys.place_key(digest))
+
     # -- live events --------------------------------------------------------------
     def set_live(self, event_id: str, until: float) -> None:
         if until > time.time():
@@ -157,6 +176,9 @@ class EventIndex(StoreBase):
     def delete_event(self, event_id: str) -> bool:
         """Every key of the event (its index with it); False when it did not exist."""
         existed = bool(self.redis.exists(keys.job_key(event_id)))
+        place = self.redis.hget(keys.job_key(event_id), "place")
+        if place is not None:
+            self.release_place(text(place), event_id)
         self.redis.zrem(keys.live_events_key(), event_id)
         self.redis.srem(keys.active_jobs_key(), event_id)
         self.redis.delete(*keys.event_keys(event_id))  # one hash slot: one command

@@ -204,3 +204,9 @@ def event_keys(event_id: str) -> list[str]:
         taken_down_key(event_id),
         followers_key(event_id),
     ]
+
+
+def place_key(digest: str) -> str:
+    """A place to look (source and what it reads, digested) -> the event indexing it, so
+    a person's search of a hashtag an organiser (or another person) indexed reuses it."""
+    return f"{PREFIX}:place:{digest}"

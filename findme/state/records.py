@@ -355,15 +355,17 @@ class JobRecords(StoreBase):
         return int(self.redis.hlen(keys.failed_key(job_id)))
 
     def progress(self, job_id: str) -> dict[str, Any] | None:
-        """A running job's state and counts, cheaply (for a local follower)."""
-        with self.redis.pipeline() as pipe:
-            pipe.hget(keys.job_key(job_id), "state")
-            pipe.scard(keys.photos_key(job_id))
-            pipe.scard(keys.done_key(job_id))
-            pipe.hlen(keys.matches_key(job_id))
-            state, total, done, matches = pipe.execute()
+        """A running job's state and counts, cheaply (for a local follower); a search
+        of an event counts the event's photos."""
+        state, event = self.redis.hmget(keys.job_key(job_id), "state", "event")
         if state is None:
             return None
+        counted = text(event) if event else job_id
+        with self.redis.pipeline() as pipe:
+            pipe.scard(keys.photos_key(counted))
+            pipe.scard(keys.done_key(counted))
+            pipe.hlen(keys.matches_key(job_id))
+            total, done, matches = pipe.execute()
         return {
             "state": text(state),
             "photos_total": int(total),
