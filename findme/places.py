@@ -13,15 +13,18 @@ import hashlib
 import json
 import time
 
+from findme import event_reading
 from findme.events import Deferred, paced_fire
 from findme.jobs import JobStore, State, new_job_id
 from findme.settings import Settings, deployment_of
 
 # What makes two searches look at the same photos.
 PLACE_FIELDS = ("source", "folder", "photo_root", "servers", "tags", "max_posts")
-# A quietly created event older than this is read again (new posts only) when a
-# person searches it: a hashtag goes on after the first person's search.
-REFRESH_AFTER_SECONDS = 600
+# A quietly created event read longer ago than this is read again when a person
+# searches it: a hashtag goes on after the first person's search. A folder is
+# walked again every time (it costs no API request): a file just added is found.
+REFRESH_AFTER_SECONDS = {"folder": 0.0, "urls": float("inf")}
+DEFAULT_REFRESH_AFTER_SECONDS = 600.0
 
 
 def place_digest(source: dict[str, str], query: str, urls: list[str], deployment: str) -> str:
@@ -91,8 +94,11 @@ def event_for_search(
     event = store.fields(existing) if existing else None
     if existing and event and event.get("state") != State.FAILED.value:
         last_read = float(event.get("last_read") or 0)
-        stale = time.time() - last_read > REFRESH_AFTER_SECONDS
-        if event.get("implicit") == "1" and stale and store.for_job(event).relist(existing):
+        refresh = REFRESH_AFTER_SECONDS.get(event.get("source", ""), DEFAULT_REFRESH_AFTER_SECONDS)
+        stale = time.time() - last_read > refresh
+        photos = (store.progress(existing) or {}).get("photos_total", 0)
+        mode = event_reading.next_mode(event, photos)
+        if event.get("implicit") == "1" and stale and store.for_job(event).relist(existing, mode):
             _start_listing(existing, store, settings)
         return existing
     if existing:

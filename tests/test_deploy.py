@@ -190,6 +190,7 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "takedown_photo",
         "update_event",
         "delete_event",
+        "search_feed",
     }
 
 
@@ -207,6 +208,7 @@ def test_web_actions_are_the_ones_people_call() -> None:
         "takedown_photo",
         "update_event",
         "delete_event",
+        "search_feed",
     }
 
 

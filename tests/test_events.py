@@ -8,14 +8,21 @@ import base64
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
+import httpx
+import pytest
 import redis
 
 from findme.client import OpenWhiskClient
 from findme.local.runner import LocalFindMe
+from findme.stages.feed import ATOM
 from findme.state import keys
+from tests import mastodon_api as m
 from tests import photo_variants as pv
+from tests import x_api
 from tests.conftest import BROKEN, make_event_folder, wait_for_job
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
@@ -160,3 +167,103 @@ def test_a_search_of_an_unknown_event_is_refused_in_words(client: OpenWhiskClien
     code, result = client.invoke("register_search", {"event_id": "x", "reference_image": OBAMA})
     assert (code, result["statusCode"]) == (502, 400)
     assert result["error"] == "event_id is not a FindMe event id"
+
+
+def wait_for_matches(job_id: str, wanted: set[str], timeout: float = 90) -> None:
+    """Waits until the search's matches are exactly `wanted` (read in Redis)."""
+    jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
+    deadline = time.monotonic() + timeout
+    found: set[str] = set()
+    while time.monotonic() < deadline:
+        found = {p.decode() for p in jobs.hkeys(keys.matches_key(job_id))}
+        if found == wanted:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the search's matches stayed {found}, not {wanted}")
+
+
+def feed_entries(api_host: str, job_id: str) -> list[str]:
+    """The ids of a search's Atom feed entries, as a feed reader reads them."""
+    answer = httpx.get(f"{api_host}/api/v1/web/guest/findme/search_feed.http?job_id={job_id}")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/atom+xml")
+    feed = ElementTree.fromstring(answer.text)
+    return [e.findtext(f"{{{ATOM}}}id") for e in feed.iter(f"{{{ATOM}}}entry")]
+
+
+@pytest.fixture()
+def live_local(
+    redis_client: redis.Redis, photo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalFindMe]:
+    """An engine whose alarms feed ticks every second and whose live events are read
+    again at every sweep, as an operator who wants new photos found at once would set."""
+    monkeypatch.setenv("FINDME_EVENT_REREAD_SECONDS", "10")
+    with LocalFindMe(photo_root=photo_root, compare_workers=1, feed_interval_seconds=1) as live:
+        yield live
+
+
+def test_a_live_event_finds_photos_posted_later_and_forgets_removed_ones(
+    live_local: LocalFindMe, photo_root: Path
+) -> None:
+    gallery = photo_root / "live-gallery"
+    gallery.mkdir()
+    (gallery / "first.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 800)))
+    (gallery / "biden.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("biden.jpg"), 800)))
+    client = OpenWhiskClient(live_local.api_host, live_local.auth)
+    event = create_event(client, folder="live-gallery", live_hours=2)
+    assert event["live_until"] > time.time() + 7000
+    wait_for_event(event["event_id"])
+    job_id = search(client, event["event_id"])
+    assert {m["photo"] for m in wait_for_job(client, job_id)["matches"]} == {"first.jpg"}
+    looked = time.time()
+
+    (gallery / "later.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama3.jpg"), 800)))
+    wait_for_matches(job_id, {"first.jpg", "later.jpg"})
+    _, status = client.invoke("search_status", {"job_id": job_id, "since": looked})
+    assert status["state"] == "done" and status["matches_new"] == 1
+    assert status["event"]["live_until"] == pytest.approx(event["live_until"])
+    assert feed_entries(live_local.api_host, job_id) == [
+        f"urn:findme:search:{job_id}:later.jpg",  # the newest first
+        f"urn:findme:search:{job_id}:first.jpg",
+    ]
+
+    (gallery / "first.jpg").unlink()  # gone from the source: gone from every result
+    wait_for_matches(job_id, {"later.jpg"})
+    assert event_status(client, event["event_id"])["photos_listed"] == 2
+
+
+def test_new_posts_of_a_replayed_hashtag_reach_an_open_search(
+    redis_client: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live Mastodon event: each reading gets the hashtag's newest page; a new post
+    is matched and a deleted one leaves the results, shared by every search."""
+    alice = m.status("301", m.ALICE, [m.image(m.media_url(m.MEDIA, "obama2"))])
+    bob = m.status("302", m.BOB, [m.image(m.media_url(m.MEDIA, "biden"))])
+    carol = m.status("303", m.CAROL, [m.image(m.media_url(m.MEDIA, "group"))])
+    readings = [[bob, alice], [carol, bob, alice], [carol, bob]]  # then alice deletes hers
+    interactions = [m.instance(m.SERVER, m.MEDIA)]
+    interactions += [m.tag_page(m.SERVER, posts) for posts in readings]
+    interactions += [
+        m.photo(m.media_url(m.MEDIA, "obama2"), "obama2.jpg"),
+        m.photo(m.media_url(m.MEDIA, "biden"), "biden.jpg"),
+        m.photo(m.media_url(m.MEDIA, "group"), "group.jpg"),
+    ]
+    monkeypatch.setenv("FINDME_REPLAY", str(x_api.write_cassette(tmp_path, interactions)))
+    monkeypatch.setenv("FINDME_EVENT_REREAD_SECONDS", "10")
+    with LocalFindMe(photo_root=None, compare_workers=1, feed_interval_seconds=3) as live:
+        client = OpenWhiskClient(live.api_host, live.auth)
+        event = create_event(
+            client, source="mastodon", servers=[m.SERVER], query="#pycon", live_hours=1
+        )
+        code, started = client.invoke(
+            "register_search", {"event_id": event["event_id"], "reference_image": OBAMA}
+        )
+        assert code == 200, started
+        job_id = started["job_id"]
+        obama2, group = m.media_url(m.MEDIA, "obama2"), m.media_url(m.MEDIA, "group")
+        wait_for_matches(job_id, {obama2, group})
+        wait_for_matches(job_id, {group})
+        entries = feed_entries(live.api_host, job_id)
+        status = event_status(client, event["event_id"])
+    assert entries == [f"urn:findme:search:{job_id}:{group}"]
+    assert status["photos_listed"] == 2 and status["last_read"] > 0

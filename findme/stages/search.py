@@ -16,10 +16,9 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import time
 from typing import Any
 
-from findme import event_search, params
+from findme import event_reading, event_search, params
 from findme.errors import ActionError, NotFound, Unavailable, run_action
 from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore, State
@@ -57,25 +56,32 @@ def _prepare(job_id: str, job: dict[str, str], store: JobStore, settings: Settin
     )
 
 
-def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> bool:
-    """Queues the source's photos from the saved cursor on; False when time ran out
-    before the listing's end (a continuation must go on)."""
+def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> str:
+    """Queues the source's photos from the saved cursor on: "more" when time ran out
+    before the listing's end (a continuation must go on), "cut" when the source cut
+    it short (the photos found so far still count), else "complete"."""
     source = open_source(job, settings)
     cursor = job.get("listing_cursor") or None
+    is_event = job.get("role") == "event"
+    if is_event and cursor is None:
+        store.start_reading(job_id)
     try:
         for entries, next_cursor in source.pages(cursor):
+            if is_event:
+                store.mark_listed(job_id, [entry["photo"] for entry in entries])
             if store.enqueue(job_id, entries):
                 if store.state(job_id) == State.SEARCHING.value:
                     store.set_state(job_id, State.COMPARING)
                 wake_compare(job_id, store, settings)
             store.update(job_id, listing_cursor=next_cursor or "")
             if next_cursor is None:
-                return True
+                return "complete"
             if seconds_left(settings) < HANDOVER_SECONDS:
-                return False
+                return "more"
     except SearchCutShort as cut:
-        store.update(job_id, warning=str(cut))  # the photos found so far still count
-    return True
+        store.update(job_id, warning=str(cut))
+        return "cut"
+    return "complete"
 
 
 def _search_event(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> str:
@@ -109,24 +115,28 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
             store.set_state(job_id, State.SEARCHING)
         else:
             _prepare(job_id, job, store, settings)
-        finished = _list(job_id, store.fields(job_id) or job, store, settings)
+        listed = _list(job_id, store.fields(job_id) or job, store, settings)
     except ReferenceUnusable as error:
         store.fail(job_id, str(error))
         return {"job_id": job_id, "state": State.FAILED.value, "reason": str(error)}
     except Exception as error:
         worded = isinstance(error, (ActionError, SourceUnavailable))
         reason = str(error) if worded else type(error).__name__
-        store.fail(job_id, f"the search stopped: {reason}")
-        raise
+        if not (is_event and job.get("last_read")):
+            store.fail(job_id, f"the search stopped: {reason}")
+            raise
+        # A live event read before keeps what it has: the next reading tries again.
+        store.update(job_id, warning=f"reading new posts failed: {reason}")
+        listed = "cut"
     finally:
         store.release_search_lease(job_id, token)
-    if not finished:
+    if listed == "more":
         # Else the sweep sees a listing with no lease and restarts it.
         with contextlib.suppress(Unavailable):
             paced_fire(settings, store, "search_request", {"job_id": job_id})
         return {"job_id": job_id, "state": "listing", "continued": True}
     if is_event:
-        store.update(job_id, last_read=str(time.time()))
+        event_reading.finished(job_id, store, settings, complete=listed == "complete")
     state = store.finish_search(job_id)
     wake_compare(job_id, store, settings)
     if is_event and state == State.DONE.value:

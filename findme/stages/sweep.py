@@ -14,7 +14,7 @@ import contextlib
 import time
 from typing import Any
 
-from findme import event_search
+from findme import event_reading, event_search
 from findme.errors import Unavailable, run_action
 from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore
@@ -47,10 +47,11 @@ def _reread_live_events(store: JobStore, settings: Settings) -> dict[str, str]:
         last_read = float(event.get("last_read") or 0)
         if time.time() - last_read < settings.event_reread_seconds - READ_EARLY_SECONDS:
             continue
-        if store.for_job(event).relist(event_id):
+        mode = event_reading.next_mode(event, store.progress(event_id)["photos_total"])
+        if store.for_job(event).relist(event_id, mode):
             with contextlib.suppress(Unavailable):
                 paced_fire(settings, store, "search_request", {"job_id": event_id})
-            report[event_id] = "reading new posts"
+            report[event_id] = f"reading again ({mode})"
     return report
 
 

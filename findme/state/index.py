@@ -48,6 +48,28 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 return 1
 """
 
+# Forgets the photos a full reading of the source no longer listed (deleted posts,
+# removed files): gone from the index and the event's counts.
+# KEYS: job, photos, listed, done, failed, index, index_faces, order
+_FORGET_UNLISTED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+local gone = redis.call('SDIFF', KEYS[2], KEYS[3])
+for _, photo in ipairs(gone) do
+  local meta = redis.call('HGET', KEYS[6], photo)
+  if meta then
+    local faces = #(cjson.decode(meta)['boxes'] or {})
+    redis.call('HINCRBY', KEYS[1], 'faces_total', -faces)
+  end
+  redis.call('SREM', KEYS[2], photo)
+  redis.call('SREM', KEYS[4], photo)
+  redis.call('HDEL', KEYS[5], photo)
+  redis.call('HDEL', KEYS[6], photo)
+  redis.call('HDEL', KEYS[7], photo)
+  redis.call('ZREM', KEYS[8], photo)
+end
+return gone
+"""
+
 # A search's place in its event's index only moves forward.
 # KEYS: job; ARGV: seq
 _ADVANCE = """
@@ -65,6 +87,7 @@ class EventIndex(StoreBase):
         "_index_photo": _INDEX_PHOTO,
         "_take_down": _TAKE_DOWN,
         "_advance": _ADVANCE,
+        "_forget_unlisted": _FORGET_UNLISTED,
     }
 
     def index_photo(
@@ -94,6 +117,31 @@ class EventIndex(StoreBase):
         ]
         answer = int(self._take_down(keys=names, args=[photo, self.ttl]))
         return None if answer < 0 else bool(answer)
+
+    def mark_listed(self, event_id: str, photos: list[str]) -> None:
+        """Photos this reading of the source listed (whether new or not)."""
+        if photos:
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.sadd(keys.listed_key(event_id), *photos)
+                pipe.expire(keys.listed_key(event_id), self.ttl)
+                pipe.execute()
+
+    def start_reading(self, event_id: str) -> None:
+        self.redis.delete(keys.listed_key(event_id))
+
+    def forget_unlisted(self, event_id: str) -> list[str]:
+        """After a full reading: the photos it did not list again leave the event."""
+        names = [
+            keys.job_key(event_id),
+            keys.photos_key(event_id),
+            keys.listed_key(event_id),
+            keys.done_key(event_id),
+            keys.failed_key(event_id),
+            keys.index_key(event_id),
+            keys.index_faces_key(event_id),
+            keys.index_order_key(event_id),
+        ]
+        return [text(p) for p in self._forget_unlisted(keys=names, args=[])]
 
     def taken_down(self, event_id: str) -> int:
         return int(self.redis.scard(keys.taken_down_key(event_id)))

@@ -203,6 +203,7 @@ def event_keys(event_id: str) -> list[str]:
         index_order_key(event_id),
         taken_down_key(event_id),
         followers_key(event_id),
+        listed_key(event_id),
     ]
 
 
@@ -210,3 +211,9 @@ def place_key(digest: str) -> str:
     """A place to look (source and what it reads, digested) -> the event indexing it, so
     a person's search of a hashtag an organiser (or another person) indexed reuses it."""
     return f"{PREFIX}:place:{digest}"
+
+
+def listed_key(event_id: str) -> str:
+    """The photos an event's current full reading has listed: what is indexed and not
+    listed again has gone from its source."""
+    return f"{PREFIX}:job:{{{event_id}}}:listed"

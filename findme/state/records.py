@@ -137,11 +137,11 @@ return 'queued'
 
 # Reads a finished event's source again for new posts: its listing starts over from
 # the source's newest known post (each source keeps its own marker); photos already
-# registered are not queued again. KEYS: job; ARGV: now
+# registered are not queued again. KEYS: job; ARGV: now, mode ("full" or "new")
 _RELIST = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'done' then return 0 end
 redis.call('HDEL', KEYS[1], 'search_done', 'listing_cursor', 'finished')
-redis.call('HSET', KEYS[1], 'state', 'searching', 'updated', ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'searching', 'updated', ARGV[1], 'listing_mode', ARGV[2])
 return 1
 """
 
@@ -265,9 +265,11 @@ class JobRecords(StoreBase):
             self.redis.sadd(keys.active_jobs_key(), job_id)
         return text(self.state(job_id) or "unknown")
 
-    def relist(self, job_id: str) -> bool:
-        """A finished (live) event listed again for new posts; False if not finished."""
-        if self._relist(keys=[keys.job_key(job_id)], args=[str(time.time())]) == 1:
+    def relist(self, job_id: str, mode: str = "full") -> bool:
+        """A finished (live) event listed again, in full or for new posts only; False if
+        it is not finished (its reading goes on, or it failed)."""
+        args = [str(time.time()), mode]
+        if self._relist(keys=[keys.job_key(job_id)], args=args) == 1:
             self.redis.sadd(keys.active_jobs_key(), job_id)
             return True
         return False
