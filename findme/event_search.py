@@ -19,7 +19,7 @@ from findme.codec import DESCRIPTOR_LENGTH
 from findme.face_cache import PhotoFaces
 from findme.jobs import FINAL_STATES, JobStore, State
 from findme.matching import match_record
-from findme.reference import load_references
+from findme.reference import load_references, prepare_references
 from findme.settings import DEFAULT_THRESHOLD, Settings
 
 _HEX_PER_FACE = DESCRIPTOR_LENGTH * 4 * 2
@@ -81,18 +81,28 @@ def catch_up(search_id: str, store: JobStore, settings: Settings) -> int:
     nearest = _nearest_by_photo(indexed, references)
     close = [p for p, distance in nearest.items() if distance <= threshold]
     rejected = store.rejected(search_id) if close else set()
-    found = 0
     entries = store.indexed_photos(event_id, [p for p in close if p not in rejected])
+    now = time.time()
+    records = {}
     for photo, entry in entries.items():
-        record = match_record(
-            entry, _photo_faces(entry, indexed[photo]), references, threshold, settings
-        )
-        if record is not None and store.set_match(
-            search_id, photo, {**record, "found": time.time()}
-        ):
-            found += 1
+        faces_found = _photo_faces(entry, indexed[photo])
+        record = match_record(entry, faces_found, references, threshold, settings)
+        if record is not None:
+            records[photo] = {**record, "found": now}
+    found = store.set_matches(search_id, records)
     store.advance(search_id, head)
     return found
+
+
+def start(search_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> str:
+    """A person's search of an event: their reference faces, then everything the event
+    indexed so far; it follows the event for what it indexes later."""
+    prepare_references(search_id, job, store, settings)
+    store.follow(job["event"], search_id)
+    store.set_state(search_id, State.COMPARING)
+    store.update(search_id, search_done="1")
+    catch_up(search_id, store, settings)
+    return complete(search_id, store)
 
 
 def complete(search_id: str, store: JobStore) -> str:

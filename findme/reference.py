@@ -18,7 +18,7 @@ import numpy as np
 from findme import faces, images
 from findme.codec import descriptor_to_hex, hex_to_descriptor
 from findme.download import fetch
-from findme.jobs import JobStore
+from findme.jobs import JobStore, State
 from findme.settings import Settings
 from findme.sources import SourceUnavailable
 from findme.sources.folder import inside_root, photo_root, read_limited
@@ -157,3 +157,21 @@ def load_references(job_id: str, job: dict[str, str], store: JobStore) -> np.nda
         if cached is not None:
             descriptors.append(hex_to_descriptor(cached))
     return np.stack(descriptors) if descriptors else None
+
+
+def prepare_references(
+    job_id: str, job: dict[str, str], store: JobStore, settings: Settings
+) -> None:
+    """Reference descriptors, once per job (a continuation, or a resumed search whose
+    uploads were deleted once read, finds them done)."""
+    if job.get("reference_fingerprints") and load_references(job_id, job, store) is not None:
+        return
+    store.set_state(job_id, State.SEARCHING)
+    references = reference_descriptors(job_id, job, store, settings)
+    store.update(
+        job_id,
+        reference_fingerprints=json.dumps(references.fingerprints),
+        reference_notes=json.dumps(references.notes),
+        reference_faces=json.dumps(references.faces),
+        reference_pictures=json.dumps(references.pictures),
+    )

@@ -69,7 +69,9 @@ def _index(
 ) -> tuple[Outcome, str, int]:
     """An event's photo: its faces go into the event's index (no reference to compare)."""
     try:
-        photo = faces_of(source.read(entry), store, settings)
+        data = source.read(entry)
+        store.count(event_id, "photos_read")  # downloads (or file reads) the event paid for
+        photo = faces_of(data, store, settings)
     except PhotoError as error:
         return Outcome.FAILED, str(error), 0
     if photo.faces:

@@ -39,6 +39,9 @@ def event_document(event_id: str, settings: Settings) -> dict[str, Any]:
         "last_read": float(event["last_read"]) if event.get("last_read") else None,
         "live_until": live_until if live_until > time.time() else None,
         "searches": len(store.followers(event_id)),
+        # What reading the source has cost so far: pages listed, photos downloaded.
+        "pages_read": int(event.get("pages_read", "0")),
+        "photos_read": int(event.get("photos_read", "0")),
         "retention_days": round(int(event.get("ttl", settings.event_retention_seconds)) / 86400, 2),
         **({"warning": event["warning"]} if event.get("warning") else {}),
         **({"error": event["error"]} if event.get("error") else {}),

@@ -14,7 +14,6 @@ died.
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
 from typing import Any
 
@@ -22,7 +21,7 @@ from findme import event_reading, event_search, params
 from findme.errors import ActionError, NotFound, Unavailable, run_action
 from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore, State
-from findme.reference import ReferenceUnusable, load_references, reference_descriptors
+from findme.reference import ReferenceUnusable, prepare_references
 from findme.settings import Settings
 from findme.sources import SearchCutShort, SourceUnavailable, open_source
 from findme.stages.wake import wake_compare
@@ -40,22 +39,6 @@ def _lease_ms(settings: Settings) -> int:
     return int(seconds_left(settings) * 1000) + 5_000
 
 
-def _prepare(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> None:
-    """Reference descriptors, once per job (a continuation, or a resumed search whose
-    uploads were deleted once read, finds them done)."""
-    if job.get("reference_fingerprints") and load_references(job_id, job, store) is not None:
-        return
-    store.set_state(job_id, State.SEARCHING)
-    references = reference_descriptors(job_id, job, store, settings)
-    store.update(
-        job_id,
-        reference_fingerprints=json.dumps(references.fingerprints),
-        reference_notes=json.dumps(references.notes),
-        reference_faces=json.dumps(references.faces),
-        reference_pictures=json.dumps(references.pictures),
-    )
-
-
 def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> str:
     """Queues the source's photos from the saved cursor on: "more" when time ran out
     before the listing's end (a continuation must go on), "cut" when the source cut
@@ -68,6 +51,7 @@ def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings)
     try:
         for entries, next_cursor in source.pages(cursor):
             if is_event:
+                store.count(job_id, "pages_read")  # listing requests the event paid for
                 store.mark_listed(job_id, [entry["photo"] for entry in entries])
             if store.enqueue(job_id, entries):
                 if store.state(job_id) == State.SEARCHING.value:
@@ -82,16 +66,6 @@ def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings)
         store.update(job_id, warning=str(cut))
         return "cut"
     return "complete"
-
-
-def _search_event(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> str:
-    """A person's search of an event: their faces against everything indexed so far."""
-    _prepare(job_id, job, store, settings)
-    store.follow(job["event"], job_id)
-    store.set_state(job_id, State.COMPARING)
-    store.update(job_id, search_done="1")
-    event_search.catch_up(job_id, store, settings)
-    return event_search.complete(job_id, store)
 
 
 def search(args: dict[str, Any]) -> dict[str, Any]:
@@ -110,11 +84,11 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
     is_event = job.get("role") == "event"
     try:
         if job.get("event"):
-            return {"job_id": job_id, "state": _search_event(job_id, job, store, settings)}
+            return {"job_id": job_id, "state": event_search.start(job_id, job, store, settings)}
         if is_event:
             store.set_state(job_id, State.SEARCHING)
         else:
-            _prepare(job_id, job, store, settings)
+            prepare_references(job_id, job, store, settings)
         listed = _list(job_id, store.fields(job_id) or job, store, settings)
     except ReferenceUnusable as error:
         store.fail(job_id, str(error))

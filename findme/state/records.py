@@ -342,7 +342,11 @@ class JobRecords(StoreBase):
 
     def count_photo_with_small_faces(self, job_id: str) -> None:
         """One more photo holding faces too small to be sure of (after its record)."""
-        self._count(keys=[keys.job_key(job_id)], args=["photos_with_small_faces"])
+        self.count(job_id, "photos_with_small_faces")
+
+    def count(self, job_id: str, field: str) -> None:
+        """One more of something the job keeps a tally of (only while it exists)."""
+        self._count(keys=[keys.job_key(job_id)], args=[field])
 
     def finish_search(self, job_id: str) -> str:
         names = [keys.job_key(job_id), keys.photos_key(job_id), keys.done_key(job_id)]

@@ -64,6 +64,18 @@ class Reviews(StoreBase):
         names = [keys.job_key(job_id), keys.matches_key(job_id)]
         return bool(self._hset_if_job(keys=names, args=[photo, json.dumps(record), self.ttl]))
 
+    def set_matches(self, job_id: str, records: dict[str, dict[str, Any]]) -> int:
+        """Several matches at once (one round trip); how many the job kept."""
+        if not records:
+            return 0
+        names = [keys.job_key(job_id), keys.matches_key(job_id)]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for photo, record in records.items():
+                self._hset_if_job(
+                    keys=names, args=[photo, json.dumps(record), self.ttl], client=pipe
+                )
+            return sum(int(kept) for kept in pipe.execute())
+
     def drop_match(self, job_id: str, photo: str) -> None:
         self.redis.hdel(keys.matches_key(job_id), photo)
 
