@@ -6,7 +6,11 @@ follow, output, job_store, local_engine)."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+
+import redis
 
 from findme.cli import cancel, delete, jobs, report, search, serve
 from findme.cli import eval as evaluate
@@ -29,9 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a closed pipe is found here, not at exit
+        return code
     except UsageError as error:
         print(f"findme: error: {error}", file=sys.stderr)
         return 2
+    except redis.RedisError as error:
+        print(f"findme: error: Redis did not answer: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `findme jobs | head -3`: the reader left. What is left unwritten goes
+        # nowhere, quietly, and the status is a program's stopped by SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE

@@ -21,6 +21,19 @@ def match_line(match: dict[str, Any]) -> str:
     )
 
 
+def stopped(what: str, job_id: str, progress: dict[str, Any]) -> str:
+    """Where a stopped search got to, and how to go on with it ("findme: " + what + ...)."""
+    total, done, found = progress["photos_total"], progress["photos_done"], progress["matches"]
+    found = found if isinstance(found, int) else len(found)  # a count, or the matches
+    where = (
+        f"after {done} of {count(total, 'photo')} ({found} {'match' if found == 1 else 'matches'}"
+        " so far)"
+        if total
+        else "before any photo was listed"
+    )
+    return f"findme: {what} {where}. Go on with: findme search --resume {job_id}"
+
+
 def small_faces_note(photos: int) -> str:
     """Why a photo of the person can be missed, and what would find it."""
     min_face = Settings.load().min_face_px

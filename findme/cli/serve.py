@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from findme.cli.errors import UsageError
-from findme.cli.local_engine import add_limit_flags, limits_of, no_interrupts_for_children
+from findme.cli.local_engine import add_limit_flags, interrupts_ignored, limits_of
 from findme.local.engine import GUEST_AUTH
 from findme.local.runner import LocalFindMe
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        with no_interrupts_for_children():
+        with interrupts_ignored():
             local.start()
         print(f"FindMe is running: open the search page at {local.api_host}/", flush=True)
         print(f"  photos: {local.photo_root or '(none: folder searches are off)'}", flush=True)
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
     finally:
-        with no_interrupts_for_children():
+        with interrupts_ignored():
             local.stop()
     print("FindMe stopped.", flush=True)
     return 0
