@@ -14,45 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from findme import faces
-from findme.codec import DESCRIPTOR_LENGTH
+from findme import event_faces, faces, places
+from findme.errors import NotFound
 from findme.face_cache import PhotoFaces
 from findme.jobs import FINAL_STATES, JobStore, State
 from findme.matching import match_record
 from findme.reference import load_references, prepare_references
 from findme.settings import DEFAULT_THRESHOLD, Settings
 
-_HEX_PER_FACE = DESCRIPTOR_LENGTH * 4 * 2
 # A search stopped by its owner, or failed, gains nothing more.
 STOPPED = (State.FAILED.value, State.CANCELLED.value)
-_DTYPE = np.dtype("<f4")
 
 
-def _nearest_by_photo(indexed: dict[str, str], references: np.ndarray) -> dict[str, float]:
-    """Each photo's nearest face distance to any reference, all photos at once."""
-    photos = [p for p, h in indexed.items() if h]
-    if not photos:
-        return {}
-    counts = np.array([len(indexed[p]) // _HEX_PER_FACE for p in photos])
-    raw = bytes.fromhex("".join(indexed[p] for p in photos))
-    matrix = np.frombuffer(raw, dtype=_DTYPE).reshape(-1, DESCRIPTOR_LENGTH).astype(np.float32)
-    refs = np.atleast_2d(references).astype(np.float32)
-    # |a - b|^2 = |a|^2 + |b|^2 - 2ab, for 30,000 faces in one product
-    squared = (
-        (matrix * matrix).sum(axis=1)[:, None]
-        + (refs * refs).sum(axis=1)[None, :]
-        - 2.0 * matrix @ refs.T
-    )
-    nearest = np.sqrt(np.maximum(squared, 0.0)).min(axis=1)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    per_photo = np.minimum.reduceat(nearest, starts)
-    return dict(zip(photos, per_photo.tolist(), strict=True))
-
-
-def _photo_faces(entry: dict[str, Any], faces_hex: str) -> PhotoFaces:
-    descriptors = np.frombuffer(bytes.fromhex(faces_hex), dtype=_DTYPE).reshape(
-        -1, DESCRIPTOR_LENGTH
-    )
+def _photo_faces(entry: dict[str, Any], descriptors: np.ndarray) -> PhotoFaces:
     found = [
         faces.Face(box=tuple(box), descriptor=d.copy())
         for box, d in zip(entry["boxes"], descriptors, strict=True)
@@ -76,28 +50,81 @@ def catch_up(search_id: str, store: JobStore, settings: Settings) -> int:
     references = load_references(search_id, job, store)
     if references is None:
         return 0
-    indexed = store.indexed_since(event_id, seen_up_to)
+    if seen_up_to == 0:
+        indexed = event_faces.all_faces(event_id, store)  # kept by a warm activation
+    else:
+        indexed = event_faces.since(event_id, seen_up_to, store)
     threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
-    nearest = _nearest_by_photo(indexed, references)
+    nearest = indexed.nearest_by_photo(references)
     close = [p for p, distance in nearest.items() if distance <= threshold]
     rejected = store.rejected(search_id) if close else set()
     entries = store.indexed_photos(event_id, [p for p in close if p not in rejected])
     now = time.time()
     records = {}
     for photo, entry in entries.items():
-        faces_found = _photo_faces(entry, indexed[photo])
+        faces_found = _photo_faces(entry, indexed.descriptors_of(photo))
         record = match_record(entry, faces_found, references, threshold, settings)
         if record is not None:
             records[photo] = {**record, "found": now}
     found = store.set_matches(search_id, records)
-    store.advance(search_id, head)
+    store.advance(search_id, max(head, indexed.seq))
     return found
+
+
+def indexed_photo(event_id: str, photo: str, store: JobStore) -> tuple[dict, PhotoFaces] | None:
+    """What the event's index holds of one photo: its record and its faces."""
+    entry = store.indexed_photos(event_id, [photo]).get(photo)
+    faces_hex = store.indexed_faces(event_id, photo)
+    if entry is None or not faces_hex:
+        return None
+    descriptors = event_faces.IndexedFaces.decode({photo: faces_hex}, 0).matrix
+    return entry, _photo_faces(entry, descriptors)
+
+
+def rematch(search_id: str, store: JobStore, settings: Settings) -> dict[str, int]:
+    """Matches every indexed photo again against the search's references (after one
+    was added): from the index alone, detecting nothing. Reviewed matches keep their
+    verdict; rejected photos stay out."""
+    job = store.fields(search_id) or {}
+    event_id = job["event"]
+    references = load_references(search_id, job, store)
+    if references is None:
+        raise NotFound("the reference descriptors of this search have expired")
+    threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
+    rejected = store.rejected(search_id)
+    indexed = event_faces.all_faces(event_id, store)
+    nearest = indexed.nearest_by_photo(references)
+    close = [p for p, distance in nearest.items() if distance <= threshold and p not in rejected]
+    existing = {m["photo"]: m for m in store.matches(search_id)}
+    records = {}
+    for photo, entry in store.indexed_photos(event_id, close).items():
+        record = match_record(
+            entry,
+            _photo_faces(entry, indexed.descriptors_of(photo)),
+            references,
+            threshold,
+            settings,
+        )
+        if record is not None:
+            before = existing.get(photo, {})
+            records[photo] = {
+                **record,
+                "found": before.get("found", time.time()),
+                **({"review": before["review"]} if before.get("review") else {}),
+            }
+    for photo, match in existing.items():
+        if photo not in records and match.get("review") != "confirmed":
+            store.drop_match(search_id, photo)
+    store.set_matches(search_id, records)
+    photos = store.index_size(event_id)
+    return {"reranked": photos - len(rejected & set(nearest)), "not_cached": 0, "detected": 0}
 
 
 def start(search_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> str:
     """A person's search of an event: their reference faces, then everything the event
     indexed so far; it follows the event for what it indexes later."""
     prepare_references(search_id, job, store, settings)
+    places.adopt(job["event"], store, settings)
     store.follow(job["event"], search_id)
     store.set_state(search_id, State.COMPARING)
     store.update(search_id, search_done="1")

@@ -83,6 +83,18 @@ def _start_listing(event_id: str, store: JobStore, settings: Settings) -> None:
         raise
 
 
+def adopt(event_id: str, store: JobStore, settings: Settings) -> None:
+    """The engine a person searches through drives the event from now on (its sweep
+    re-drives only its own deployment's jobs): a `findme search` that was stopped, or
+    another process's event of the same photo root, is finished by this one."""
+    event = store.fields(event_id) or {}
+    deployment = deployment_of(settings.api_host)
+    if event and event.get("deployment") != deployment:
+        store.update(event_id, deployment=deployment)
+        if event.get("state") not in (State.DONE.value, State.FAILED.value):
+            store.mark_active(event_id)
+
+
 def event_for_search(
     store: JobStore, settings: Settings, source: dict[str, str], urls: list[str], query: str
 ) -> str:
@@ -96,6 +108,7 @@ def event_for_search(
         last_read = float(event.get("last_read") or 0)
         refresh = REFRESH_AFTER_SECONDS.get(event.get("source", ""), DEFAULT_REFRESH_AFTER_SECONDS)
         stale = time.time() - last_read > refresh
+        adopt(existing, store, settings)
         photos = (store.progress(existing) or {}).get("photos_total", 0)
         mode = event_reading.next_mode(event, photos)
         if event.get("implicit") == "1" and stale and store.for_job(event).relist(existing, mode):

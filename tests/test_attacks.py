@@ -137,19 +137,24 @@ def test_a_fired_photo_not_registered_for_the_job_is_kept_nowhere(
     job_id = start(client, folder="event/talk", reference_image=OBAMA)
     assert wait_for_job(client, job_id)["state"] == "done"
     store = JobStore(redis_client, 3600)
-    store.update(job_id, state="comparing")  # as if fired mid-job
+    event_id = store.fields(job_id)["event"]  # the place's event read the photos
     stray = {"photo": "../hall/group.jpg", "post_url": "javascript:alert(1)"}
     auth = tuple(local.auth.split(":", 1))
-    answer = httpx.post(
-        f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
-        json={"job_id": job_id, "photos": [stray, {"photo": "zz_new.jpg"}]},
-        auth=auth,
-    )
-    assert answer.status_code == 202
+    for target in (job_id, event_id):
+        store.update(target, state="comparing")  # as if fired mid-job
+        answer = httpx.post(
+            f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
+            json={"job_id": target, "photos": [stray, {"photo": "zz_new.jpg"}]},
+            auth=auth,
+        )
+        assert answer.status_code == 202
     assert local.engine.wait_idle(60)
-    seen = store.seen_photos(job_id)
+    wanted = ["obama2.jpg", "obama3-grey.png", "stage-rotated.jpg", stray["photo"], "zz_new.jpg"]
+    seen = store.indexed_photos(event_id, wanted)
     assert set(seen) == {"obama2.jpg", "obama3-grey.png", "stage-rotated.jpg"}
     assert all("javascript" not in json.dumps(meta) for meta in seen.values())
+    store.update(job_id, state="done")
+    store.update(event_id, state="done")
     code, result = client.invoke(
         "review_match",
         {"job_id": job_id, "photo": "obama2.jpg", "verdict": "confirm", "add_reference": True},

@@ -118,11 +118,21 @@ def _resumable(job_id: str) -> Path | None:
 
 
 def _resume(client: OpenWhiskClient, local: LocalFindMe, job_id: str) -> None:
+    here = deployment_of(local.api_host)
     with open_job_store(local.redis_url) as store:
         store.reopen(job_id)
         # This process's engine runs it now: its sweep re-drives it.
-        store.update(job_id, deployment=deployment_of(local.api_host))
-    # The source stage lists the folder again; photos already recorded are skipped.
+        store.update(job_id, deployment=here)
+        event = (store.fields(job_id) or {}).get("event", "")
+        if event and store.state(event) not in ("done", "failed"):
+            # The event that lists and indexes its photos stopped with it: taken over
+            # now, the photos its dead activations held queued again at once.
+            store.update(event, deployment=here)
+            store.take_over(event)
+    if event:
+        client.invoke("twitter_search", {"job_id": event})  # the listing, where it was left
+        client.invoke("sweep", {})  # compare activations for what is queued
+    # The search itself: its reference faces against the event's photos.
     client.invoke("twitter_search", {"job_id": job_id})
     print(f"findme: resuming search {job_id}", file=sys.stderr, flush=True)
 

@@ -166,6 +166,8 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
             store.remove_drainer(job_id, token)
     # Photos left (time ran out, or they were queued as this one stopped): hand over.
     wake_compare(job_id, store, settings)
+    if job.get("role") == "event" and counts:
+        counts = {"indexed": counts[Outcome.NO_MATCH.value], "failed": counts[Outcome.FAILED.value]}
     return {"job_id": job_id, **counts}
 
 

@@ -149,16 +149,25 @@ class EventIndex(StoreBase):
     def index_seq(self, event_id: str) -> int:
         return int(text(self.redis.hget(keys.job_key(event_id), "index_seq") or b"0"))
 
-    def indexed_since(self, event_id: str, seq: int) -> dict[str, str]:
-        """Photo id -> hex descriptors of the photos indexed after seq (all from 0)."""
-        if seq <= 0:
+    def indexed_since(self, event_id: str, seq: int) -> tuple[dict[str, str], int]:
+        """Photo id -> hex descriptors of the photos indexed after seq, and the newest
+        place among them (seq when none)."""
+        if seq <= 0:  # everything: one HGETALL, its newest place read first
+            head = self.index_seq(event_id)
             found = self.redis.hgetall(keys.index_faces_key(event_id))
-            return {text(k): text(v) for k, v in found.items()}
-        photos = self.redis.zrangebyscore(keys.index_order_key(event_id), f"({seq}", "+inf")
-        if not photos:
-            return {}
-        values = self.redis.hmget(keys.index_faces_key(event_id), photos)
-        return {text(p): text(v) for p, v in zip(photos, values, strict=True) if v is not None}
+            return {text(k): text(v) for k, v in found.items() if v}, head
+        placed = self.redis.zrangebyscore(
+            keys.index_order_key(event_id), f"({seq}", "+inf", withscores=True
+        )
+        if not placed:
+            return {}, seq
+        photos = [p for p, _ in placed]
+        found: dict[str, str] = {}
+        for start in range(0, len(photos), 2000):  # bounded replies from Redis
+            chunk = photos[start : start + 2000]
+            values = self.redis.hmget(keys.index_faces_key(event_id), chunk)
+            found |= {text(p): text(v) for p, v in zip(chunk, values, strict=True) if v}
+        return found, int(max(score for _, score in placed))
 
     def indexed_photos(self, event_id: str, photos: list[str]) -> dict[str, dict[str, Any]]:
         """What the index holds of these photos (those still in it)."""
@@ -166,6 +175,10 @@ class EventIndex(StoreBase):
             return {}
         values = self.redis.hmget(keys.index_key(event_id), photos)
         return {p: json.loads(v) for p, v in zip(photos, values, strict=True) if v is not None}
+
+    def indexed_faces(self, event_id: str, photo: str) -> str | None:
+        value = self.redis.hget(keys.index_faces_key(event_id), photo)
+        return text(value) if value is not None else None
 
     def index_size(self, event_id: str) -> int:
         return int(self.redis.hlen(keys.index_key(event_id)))

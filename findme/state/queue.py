@@ -168,6 +168,19 @@ class WorkQueue(StoreBase):
     def active_jobs(self, limit: int = 1000) -> list[str]:
         return sorted(text(j) for j in self.redis.srandmember(keys.active_jobs_key(), limit) or [])
 
+    def take_over(self, job_id: str) -> int:
+        """What a stopped process held of a job (its activations are gone): the photos
+        it had taken are queued again, its drainers' and listing's leases dropped, so
+        this process goes on at once. Returns how many photos were queued again."""
+        requeued = self.requeue_expired(job_id, now_ms=2**62)
+        self.redis.delete(keys.drainers_key(job_id), keys.search_lease_key(job_id))
+        self.mark_active(job_id)
+        return requeued
+
+    def mark_active(self, job_id: str) -> None:
+        """The sweep looks at the job again."""
+        self.redis.sadd(keys.active_jobs_key(), job_id)
+
     def forget_active(self, job_id: str) -> None:
         self.redis.srem(keys.active_jobs_key(), job_id)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
@@ -274,15 +275,19 @@ class JobRecords(StoreBase):
             return True
         return False
 
-    def job_ids(self, limit: int = 10_000) -> list[str]:
-        """The jobs of this Redis database (a SCAN, for `findme jobs`), at most limit."""
-        found = []
-        for key in self.redis.scan_iter(match=keys.job_key("*"), count=500):
-            job_id = keys.job_id_of(text(key))
-            if job_id is not None:
-                found.append(job_id)
-                if len(found) >= limit:
-                    break
+    def job_ids(self, limit: int = 10_000, role: str = "") -> list[str]:
+        """The searches of this Redis database (a SCAN, for `findme jobs`), at most
+        limit; with role "event", its events instead."""
+        found: list[str] = []
+        for batch in _batched(self.redis.scan_iter(match=keys.job_key("*"), count=500), 500):
+            ids = [i for i in (keys.job_id_of(text(k)) for k in batch) if i is not None]
+            with self.redis.pipeline(transaction=False) as pipe:
+                for job_id in ids:
+                    pipe.hget(keys.job_key(job_id), "role")
+                roles = pipe.execute()
+            found += [i for i, r in zip(ids, roles, strict=True) if text(r or b"") == role]
+            if len(found) >= limit:
+                return found[:limit]
         return found
 
     def take_uploads(self, job_id: str) -> dict[int, bytes]:
@@ -432,3 +437,14 @@ def _fitting(items: list[Any], offset: int, page_bytes: int) -> int:
         if size > page_bytes:
             return count
     return len(items) + 1_000_000
+
+
+def _batched(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
