@@ -60,33 +60,21 @@ def status_document(status: JobStatus) -> dict[str, Any]:
     return document
 
 
-def _event_part(
-    store: JobStore, fields: dict[str, str], offset: int, limit: int, own_cursor: str | None
-) -> dict[str, Any]:
-    """A search of an event counts the event's photos, listed and indexed (or failed),
-    and says which of them could not be read."""
+def _event_part(store: JobStore, fields: dict[str, str]) -> dict[str, Any]:
+    """What a search of an event says of the event (its counts are the search's)."""
     event_id = fields["event"]
-    event = store.status(event_id, offset, limit)
-    if event is None:
-        return {"event": {"event_id": event_id, "name": fields.get("event_name", "")}}
-    cursors = [int(c) for c in (own_cursor, event.next_cursor) if c is not None]
+    event = store.fields(event_id) or {}
     part: dict[str, Any] = {
         "event": {
             "event_id": event_id,
-            "name": event.fields.get("name", ""),
-            "state": event.state,
-            "live_until": _live_until(event.fields),
+            "name": event.get("name", fields.get("event_name", "")),
+            "state": event.get("state", "deleted"),
+            "live_until": _live_until(event),
         },
-        "photos_total": event.photos_total,
-        "photos_done": event.photos_done,
-        "photos_failed": event.photos_failed,
-        "photos_queued": event.queued,
-        "photos_with_small_faces": int(event.fields.get("photos_with_small_faces", "0")),
-        "failed": event.failed,
-        "next_cursor": str(max(cursors)) if cursors else None,
+        "photos_with_small_faces": int(event.get("photos_with_small_faces", "0")),
     }
-    if event.fields.get("warning"):
-        part["warning"] = event.fields["warning"]
+    if event.get("warning"):
+        part["warning"] = event["warning"]
     return part
 
 
@@ -122,7 +110,7 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
         raise NotFound(f"no job {job_id} (unknown or expired)")
     document = status_document(status)
     if status.fields.get("event") and status.fields.get("search_done") == "1":
-        document.update(_event_part(store, status.fields, offset, int(limit), status.next_cursor))
+        document.update(_event_part(store, status.fields))
     since = params.number_in_range(args, "since", 0, 0, 1e11)
     if since:
         # "2 new photos of you": matches found after the person last looked.

@@ -394,14 +394,21 @@ class JobRecords(StoreBase):
     ) -> JobStatus | None:
         """A job's counts and one page of its matches (closest first) and failed photos
         (by name): entries offset to offset + limit of each list, fewer when that many
-        would pass page_bytes of JSON in either list."""
-        with self.redis.pipeline() as pipe:
+        would pass page_bytes of JSON in either list. A search of an event counts the
+        event's photos (listed, examined, failed) once it follows the event."""
+        state, event, followed = self.redis.hmget(
+            keys.job_key(job_id), "state", "event", "search_done"
+        )
+        if state is None:
+            return None
+        counted = text(event) if event and followed == b"1" else job_id
+        with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(keys.job_key(job_id))
-            pipe.scard(keys.photos_key(job_id))
-            pipe.scard(keys.done_key(job_id))
-            pipe.hgetall(keys.failed_key(job_id))
+            pipe.scard(keys.photos_key(counted))
+            pipe.scard(keys.done_key(counted))
+            pipe.hgetall(keys.failed_key(counted))
             pipe.hgetall(keys.matches_key(job_id))
-            pipe.llen(keys.queue_key(job_id))
+            pipe.llen(keys.queue_key(counted))
             record, total, done, failed, matches, queued = pipe.execute()
         if not record:
             return None
