@@ -5,6 +5,7 @@ the searches that follow the event; takedowns and deletion remove everything."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import time
@@ -143,6 +144,9 @@ def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     job_id = search(client, event["event_id"])
     assert wait_for_job(client, job_id)["matches"]
     assert list(redis_client.scan_iter(match=f"findme:job:{{{event['event_id']}}}*"))
+    indexed = redis_client.hvals(keys.index_key(event["event_id"]))
+    digests = [json.loads(meta)["digest"] for meta in indexed]
+    assert len(digests) == 3 and all(redis_client.keys(f"findme:photo:*:{d}") for d in digests)
 
     code, refused = client.invoke("delete_event", {"event_id": event["event_id"]})
     assert (code, refused["statusCode"]) == (502, 403)
@@ -151,6 +155,8 @@ def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     )
     assert code == 200 and deleted["searches_emptied"] == 1
     assert not list(redis_client.scan_iter(match=f"*{event['event_id']}*"))
+    # The faces found in its photos are gone from the face cache too.
+    assert not any(redis_client.keys(f"findme:photo:*:{d}") for d in digests)
     _, status = client.invoke("search_status", {"job_id": job_id})
     assert status["state"] == "failed" and status["matches"] == []
     assert "organiser deleted this event" in status["error"]

@@ -12,12 +12,12 @@ import sys
 
 import redis
 
-from findme.cli import cancel, delete, jobs, report, search, serve
+from findme.cli import cancel, delete, event, jobs, report, search, serve
 from findme.cli import eval as evaluate
 from findme.cli.errors import UsageError
 
 # In the order `findme --help` lists them.
-COMMANDS = (search, serve, report, jobs, evaluate, cancel, delete)
+COMMANDS = (search, serve, event, report, jobs, evaluate, cancel, delete)
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 

@@ -48,6 +48,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "(@name@server) or a Bluesky handle (name.bsky.social)",
     )
     search.add_argument("--folder", type=Path, help="search the photos of this folder")
+    search.add_argument(
+        "--event", metavar="EVENT_ID", help="search an event's indexed photos (findme event)"
+    )
     search.add_argument("--source", choices=SOURCES, help="where to search (default: guessed)")
     search.add_argument("--query", default="", help="the hashtags or words (e.g. '#pycon')")
     search.add_argument(
@@ -115,6 +118,16 @@ def _resumable(job_id: str) -> Path | None:
     if job.get("source") == "folder" and (root is None or not root.is_dir()):
         raise UsageError(f"the folder of job {job_id} is no longer there: {root}")
     return root
+
+
+def _event_root(event_id: str) -> Path | None:
+    """The photo root an event of a folder was indexed from (its later photos are read
+    there); None for the other sources."""
+    with open_job_store() as store:
+        event = store.fields(event_id)
+    if event is None or event.get("role") != "event":
+        raise UsageError(f"no event {event_id} (unknown, deleted or expired)")
+    return Path(event["photo_root"]) if event.get("photo_root") else None
 
 
 def _resume(client: OpenWhiskClient, local: LocalFindMe, job_id: str) -> None:
@@ -190,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
                 root, params = _resumable(args.resume), {}
             else:
                 params, root = search_params(args), args.folder
+                if args.event:
+                    root = _event_root(args.event)
             held.check()
             with interrupts_ignored():
                 start_fork_server()  # __main__ started it already; its workers ignore Ctrl-C

@@ -31,7 +31,7 @@ def search_params(args: argparse.Namespace) -> dict[str, Any]:
             "a Mastodon address (@name@server) or a Bluesky handle (name.bsky.social)"
         )
     params: dict[str, Any] = {"query": args.query, "threshold": args.threshold}
-    params.update(_source_params(args))
+    params.update(source_params(args))
     if args.reference is not None:
         params["reference_image"] = [
             base64.b64encode(_read_reference(path)).decode() for path in args.reference
@@ -80,8 +80,10 @@ def _read_urls(path: Path) -> list[str]:
     return urls
 
 
-def _source_params(args: argparse.Namespace) -> dict[str, Any]:
-    """Which source a CLI search reads, and its register_search params."""
+def source_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Which source a CLI search (or event) reads, and its params."""
+    if getattr(args, "event", None):
+        return {"event_id": args.event}
     source = args.source or (
         "folder"
         if args.folder is not None
