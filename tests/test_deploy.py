@@ -182,6 +182,8 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "search_status",
         "delete_search",
         "cancel_search",
+        "resume_search",
+        "photo_faces",
         "review_match",
         "sweep",
         "sources",
@@ -195,6 +197,8 @@ def test_web_actions_are_the_ones_people_call() -> None:
         "search_status",
         "delete_search",
         "cancel_search",
+        "resume_search",
+        "photo_faces",
         "review_match",
         "sources",
     }
