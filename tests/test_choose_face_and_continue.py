@@ -108,11 +108,7 @@ def test_a_face_not_in_the_photo_fails_the_search_in_words(client: OpenWhiskClie
 def test_a_stopped_search_goes_on_where_it_stopped(
     client: OpenWhiskClient, local: LocalFindMe
 ) -> None:
-    folder = local.photo_root / "resume-many"
-    folder.mkdir(exist_ok=True)
-    obama = pv.photo("obama2.jpg")
-    for i in range(12):
-        (folder / f"r{i:02}.jpg").write_bytes(pv.encoded(pv.shrunk(obama, 700 - 7 * i)))
+    pv.distinct_copies(local.photo_root / "resume-many", "obama2.jpg", 12, largest=700)
     # The compare workers are paused while the search is stopped, so it is still
     # running when it is, however fast the machine.
     workers = local.engine.pools["compare_images"].pids()

@@ -385,11 +385,7 @@ def test_many_results_come_in_pages_and_a_search_can_be_stopped(
 @pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
 def test_stop_a_running_search_and_continue_it(local: LocalFindMe, page: Page) -> None:
     screen = screen_of(page)
-    folder = local.photo_root / f"page-slow-{screen}"
-    folder.mkdir(exist_ok=True)
-    obama = pv.photo("obama2.jpg")
-    for i in range(20):
-        (folder / f"s{i:03}.jpg").write_bytes(pv.encoded(pv.shrunk(obama, 900 - i)))
+    pv.distinct_copies(local.photo_root / f"page-slow-{screen}", "obama2.jpg", 20)
     # The compare workers are paused while the person stops the search, so it is
     # still running when they do, however fast the machine.
     workers = local.engine.pools["compare_images"].pids()
