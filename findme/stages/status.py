@@ -95,6 +95,8 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
     job_id = params.job_id(args)
     limit = params.number_in_range(args, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
     store = job_store(settings)
+    # Read first: a match found while this answer is made is new to the next one.
+    now = time.time()
     fields = store.fields(job_id) or {}
     follows_event = bool(fields.get("event")) and fields.get("search_done") == "1"
     # A search of an event waits on the event's indexing, which has its own stall check.
@@ -113,8 +115,12 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
         document.update(_event_part(store, status.fields))
     since = params.number_in_range(args, "since", 0, 0, 1e11)
     if since:
-        # "2 new photos of you": matches found after the person last looked.
-        document["matches_new"] = sum(1 for m in store.matches(job_id) if m.get("found", 0) > since)
+        # An open page asks for what is new since it last looked ("2 new photos of
+        # you"): the counts, and only the matches found since, however big the search.
+        fresh = [m for m in store.matches(job_id) if m.get("found", 0) > since]
+        document.update(matches=fresh[: int(limit)], failed=[], next_cursor=None)
+        document["matches_new"] = len(fresh)
+    document["now"] = now  # the next `since`: this answer's moment, on the server's clock
     return document
 
 
