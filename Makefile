@@ -28,6 +28,7 @@ bench: setup
 	env -u REDIS_URL .venv/bin/python benchmarks/speed.py --baseline-python build/baseline-venv/bin/python
 	.venv/bin/python benchmarks/face_sizes.py
 	.venv/bin/python benchmarks/real_faces.py
+	env -u REDIS_URL .venv/bin/python benchmarks/events.py
 
 # The labelled sets (composites, and real photos) and `findme eval` over them: one
 # reference versus three, plain versus jittered; then precision and recall side by

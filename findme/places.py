@@ -83,6 +83,17 @@ def _start_listing(event_id: str, store: JobStore, settings: Settings) -> None:
         raise
 
 
+def can_read(event: dict[str, str], settings: Settings) -> bool:
+    """Whether this deployment can read the event's photos: any network or link list;
+    a folder only under the photo root it was indexed from."""
+    if event.get("deployment", "") == deployment_of(settings.api_host):
+        return True
+    if event.get("source") != "folder":
+        return True
+    root = settings.photo_root
+    return root is not None and event.get("photo_root") == str(root)
+
+
 def adopt(event_id: str, store: JobStore, settings: Settings) -> None:
     """The engine a person searches through drives the event from now on (its sweep
     re-drives only its own deployment's jobs): a `findme search` that was stopped, or
