@@ -163,7 +163,7 @@ def test_a_faceless_reference_fails_before_any_count(
         str(folder / "talk"),
     )
     assert both.returncode == 0, both.stderr
-    assert "reference 2 of 2" in both.stderr and "no face" in both.stderr
+    assert "reference 2 of 2 (suit.jpg): no face" in both.stderr  # named by its file
     assert "was not used" in both.stderr
 
 
