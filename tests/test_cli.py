@@ -141,7 +141,7 @@ def test_skipped_files_are_mentioned(event: tuple[Path, dict[str, bool]], tmp_pa
     (folder / "notes.txt").write_text("hello")
     run = findme("search", "--reference", str(pv.PHOTOS / "obama.jpg"), "--folder", str(folder))
     assert run.returncode == 0, run.stderr
-    assert "skipping 1 files that are not photos (.txt)" in run.stderr
+    assert "skipping 1 file that is not a photo (.txt)" in run.stderr
 
 
 def test_a_faceless_reference_fails_before_any_count(

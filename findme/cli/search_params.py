@@ -163,7 +163,9 @@ def _check_photos(folder: Path) -> None:
             f"no photos in {folder}{found}; FindMe reads JPEG, PNG, GIF, BMP, WebP and TIFF"
         )
     if skipped:
-        print(
-            f"findme: skipping {len(skipped)} files that are not photos ({kinds})",
-            file=sys.stderr,
+        files = (
+            "1 file that is not a photo"
+            if len(skipped) == 1
+            else (f"{len(skipped)} files that are not photos")
         )
+        print(f"findme: skipping {files} ({kinds})", file=sys.stderr)
