@@ -18,6 +18,7 @@ from tests.cli_helpers import (
     OBAMA,
     distinct_photos,
     event_folder,
+    faceless_photo,
     findme,
     job_id_in,
     photos_done,
@@ -97,8 +98,7 @@ def test_a_folder_report_names_the_folder_and_each_reference_file(
     event: tuple[Path, dict[str, bool]], tmp_path: Path
 ) -> None:
     folder, _ = event
-    suit = tmp_path / "suit.jpg"
-    suit.write_bytes(pv.encoded(pv.no_face(pv.photo("obama.jpg"))))
+    suit = faceless_photo(tmp_path)
     second = tmp_path / "obama-again.jpg"
     second.write_bytes((pv.PHOTOS / "obama3.jpg").read_bytes())
     references = ["--reference", OBAMA, "--reference", str(second), "--reference", str(suit)]
