@@ -9,6 +9,8 @@ setup:
 # Sets up FindMe without the test tools, which it does not need.
 demo:
 	./scripts/setup.sh --runtime-only
+	@echo "demo: looking for Barack Obama (the reference photo: tests/photos/obama.jpg)"
+	@echo "demo: among the committed test photos, tests/photos/"
 	env -u REDIS_URL .venv/bin/findme search --reference tests/photos/obama.jpg --folder tests/photos
 
 test: setup
