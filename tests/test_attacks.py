@@ -303,7 +303,10 @@ def test_get_and_head_change_nothing(local: LocalFindMe, client: OpenWhiskClient
         httpx.get(web(local, f"{action}.json?{query}"))  # refused the same way, whatever status
     status = wait_for_job(client, job_id)
     assert len(status["matches"]) == 3  # not deleted, nothing rejected
-    deleted = httpx.post(web(local, "delete_search.http"), json={"job_id": job_id})
+    deleted = httpx.post(
+        web(local, "delete_search.http"),
+        json={"job_id": job_id, "owner_key": client.owner_keys[job_id]},
+    )
     assert deleted.json() == {"job_id": job_id, "deleted": True}
 
 

@@ -120,20 +120,30 @@ def test_a_stopped_search_goes_on_where_it_stopped(
         )
         assert code == 200, started
         job_id = started["job_id"]
-        early = httpx.post(web(local, "resume_search"), json={"job_id": job_id})
+        early = httpx.post(
+            web(local, "resume_search"),
+            json={"job_id": job_id, "owner_key": client.owner_keys[job_id]},
+        )
         assert early.status_code == 400 and "still running" in early.json()["error"]
-        stopped = httpx.post(web(local, "cancel_search"), json={"job_id": job_id}).json()
+        stopped = httpx.post(
+            web(local, "cancel_search"),
+            json={"job_id": job_id, "owner_key": client.owner_keys[job_id]},
+        ).json()
         assert stopped["state"] == "cancelled"
     finally:
         for pid in workers:
             os.kill(pid, signal.SIGCONT)
-    resumed = httpx.post(web(local, "resume_search"), json={"job_id": job_id})
+    resumed = httpx.post(
+        web(local, "resume_search"), json={"job_id": job_id, "owner_key": client.owner_keys[job_id]}
+    )
     assert resumed.status_code == 200 and resumed.json()["state"] == "queued", resumed.text
     status = wait_for_job(client, job_id)
     assert status["state"] == "done", status
     assert status["photos_total"] == status["photos_done"] == 12
     assert len(status["matches"]) == 12
-    again = httpx.post(web(local, "resume_search"), json={"job_id": job_id})
+    again = httpx.post(
+        web(local, "resume_search"), json={"job_id": job_id, "owner_key": client.owner_keys[job_id]}
+    )
     assert again.status_code == 400 and "nothing left to search" in again.json()["error"]
     unknown = httpx.post(web(local, "resume_search"), json={"job_id": "0" * 32})
     assert unknown.status_code == 404

@@ -199,6 +199,7 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "update_event",
         "delete_event",
         "search_feed",
+        "share_search",
     }
 
 
@@ -219,6 +220,7 @@ def test_web_actions_are_the_ones_people_call() -> None:
         "update_event",
         "delete_event",
         "search_feed",
+        "share_search",
     }
 
 

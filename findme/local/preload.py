@@ -25,6 +25,7 @@ from findme.stages import (  # noqa: F401
     resume,
     review,
     search,
+    share,
     status,
     sweep,
 )

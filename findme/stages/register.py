@@ -13,6 +13,7 @@ from findme.errors import ActionError, BadRequest, NotFound, run_action
 from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
 from findme.jobs import JobStore, State, new_job_id
+from findme.ownership import OWNER_FIELD, new_owner_key, owner_digest
 from findme.places import event_for_search
 from findme.reference import ReferenceUnusable
 from findme.settings import (
@@ -251,10 +252,12 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
             ]
         ),
     }
+    owner_key = new_owner_key()
+    fields[OWNER_FIELD] = owner_digest(owner_key)  # the key itself is shown once, below
     uploads = {index: data for index, (_, _, data) in enumerate(references) if data is not None}
     store.create(job_id, fields, uploads=uploads)
     if (store.fields(str(event)) or {}).get("state") == State.DONE.value:
-        return _search_now(job_id, store, settings)
+        return {**_search_now(job_id, store, settings), "owner_key": owner_key}
     try:
         paced_fire(settings, store, "search_request", {"job_id": job_id})
     except Deferred:
@@ -262,7 +265,7 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     except Exception as error:
         store.fail(job_id, f"could not start the search: {error}")
         raise
-    return {"job_id": job_id}
+    return {"job_id": job_id, "owner_key": owner_key}
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from findme import params
 from findme.errors import BadRequest, NotFound, run_action
 from findme.events import Deferred, paced_fire
 from findme.jobs import State
+from findme.ownership import require_search_owner
 from findme.reference import load_references
 from findme.settings import Settings, deployment_of
 from findme.store import job_store
@@ -26,6 +27,7 @@ def resume_search(args: dict[str, Any]) -> dict[str, Any]:
     job = store.fields(job_id)
     if job is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
+    require_search_owner(job, args)
     state = job.get("state", "")
     if state == State.DONE.value:
         raise BadRequest("this search is done: there is nothing left to search")

@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from findme import event_search, params
-from findme.errors import BadRequest, NotFound, run_action
+from findme.errors import BadRequest, Forbidden, NotFound, run_action
 from findme.jobs import JobStatus, JobStore
+from findme.ownership import may_view
 from findme.settings import Settings
 from findme.store import job_store
 
@@ -98,6 +99,8 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
     # Read first: a match found while this answer is made is new to the next one.
     now = time.time()
     fields = store.fields(job_id) or {}
+    if not may_view(fields, args):
+        raise Forbidden("its owner stopped sharing this search: only they can see it now")
     follows_event = bool(fields.get("event")) and fields.get("search_done") == "1"
     # A search of an event waits on the event's indexing, which has its own stall check.
     if not follows_event and store.stalled_since(job_id, settings.stall_seconds) is not None:
