@@ -98,6 +98,8 @@ def summary(status: dict[str, Any]) -> dict[str, Any]:
         "failed": status["failed"],
         "photos_with_small_faces": status.get("photos_with_small_faces", 0),
         **({"warning": status["warning"]} if status.get("warning") else {}),
+        # The event that indexed the photos: `findme search --event ID` searches it again.
+        **({"event": status["event"]} if status.get("event") else {}),
         **({"reference_notes": status["reference_notes"]} if status.get("reference_notes") else {}),
         **(
             {"reference_pictures": status["reference_pictures"]}
