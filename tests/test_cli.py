@@ -135,7 +135,7 @@ def test_without_redis_url_an_embedded_redis_keeps_the_data_in_the_user_data_dir
     )
     assert run.returncode == 0, run.stderr
     assert len(json.loads(run.stdout)["matches"]) == 3
-    assert (tmp_path / "data" / "findme" / "redis.db").exists()
+    assert (tmp_path / "data" / "findme" / "redis.aof").exists()
 
 
 def test_report_of_a_finished_search(event: tuple[Path, dict[str, bool]], tmp_path: Path) -> None:
