@@ -215,4 +215,7 @@ def test_every_acknowledged_write_survives_findme_serve_stopping(
         kept = redis.Redis.from_url(again.url).lrange("findme:test:writes", 0, -1)
     finally:
         again.close()
-    assert [int(value) for value in kept] == list(range(acknowledged))
+    kept_values = [int(value) for value in kept]
+    assert kept_values[:acknowledged] == list(range(acknowledged))
+    # Beyond them, at most the write Redis made as it stopped, its answer lost.
+    assert len(kept_values) <= acknowledged + 1
