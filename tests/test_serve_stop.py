@@ -124,9 +124,14 @@ def _wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
     raise AssertionError(f"waited {timeout} s for {what}")
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "crash"])
+@pytest.mark.parametrize(
+    ("stop", "whole_group"),
+    [(signal.SIGINT, True), (signal.SIGKILL, True), (signal.SIGKILL, False)],
+    # A crash of findme serve alone leaves its workers finishing their activations.
+    ids=["ctrl-c", "crash", "crash-of-findme-alone"],
+)
 def test_a_search_stopped_with_findme_serve_goes_on_when_it_starts_again(
-    crowd: tuple[Path, int, int], data: Path, stop: signal.Signals
+    crowd: tuple[Path, int, int], data: Path, stop: signal.Signals, whole_group: bool
 ) -> None:
     root, photos, matches = crowd
     port = _free_port()
@@ -149,7 +154,10 @@ def test_a_search_stopped_with_findme_serve_goes_on_when_it_starts_again(
             lambda: (store.progress(job_id) or {}).get("photos_done", 0) >= 2,
             SEARCH_SECONDS,
         )
-        first.signal(stop)
+        if whole_group:
+            first.signal(stop)
+        else:
+            first.process.send_signal(stop)
         first.process.wait(timeout=120)
     finally:
         first.stop()
