@@ -17,7 +17,6 @@ import yaml
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 from findme.client import OpenWhiskClient
-from findme.jobs import FINAL_STATES, JobStore
 from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
 from tests import photo_variants as pv
@@ -135,23 +134,18 @@ def client(local: LocalFindMe) -> OpenWhiskClient:
     return OpenWhiskClient(local.api_host, local.auth)
 
 
-def wait_for_end(job_id: str, timeout: float = 120) -> str:
-    """Waits for the job's end in Redis, without invocations: the engine enforces
-    OpenWhisk's 60 a minute, and polls that spend them refuse the search's own
-    activations (a busy machine then ends the wait before the search). Its state."""
-    jobs = JobStore(redis.Redis.from_url(os.environ["REDIS_URL"]), 3600)
+def wait_for_job(client: OpenWhiskClient, job_id: str, timeout: float = 120) -> dict:
+    """Waits for the job's end in Redis (no invocations: the engine enforces
+    OpenWhisk's 60 a minute), then reads its status as a user would."""
+    jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
     deadline = time.monotonic() + timeout
     state = None
     while time.monotonic() < deadline:
-        state = jobs.state(job_id)
-        if state in FINAL_STATES:
-            return state
+        state = jobs.hget(f"findme:job:{job_id}", "state")
+        if state in (b"done", b"failed", b"cancelled"):
+            break
         time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout}s: {state}")
-
-
-def wait_for_job(client: OpenWhiskClient, job_id: str, timeout: float = 120) -> dict:
-    """Waits for the job's end, then reads its status as a user would."""
-    wait_for_end(job_id, timeout)
+    else:
+        raise AssertionError(f"job {job_id} did not finish in {timeout}s: {state}")
     _, status = client.invoke("search_status", {"job_id": job_id, "limit": 1000})
     return status

@@ -9,10 +9,11 @@ import time
 import pytest
 import requests
 
+from findme.client import OpenWhiskClient
 from findme.local.runner import LocalFindMe
 from findme.local.server import bind
 from tests import photo_variants as pv
-from tests.conftest import wait_for_end, wait_out_429
+from tests.conftest import wait_for_job, wait_out_429
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 
@@ -111,7 +112,9 @@ def test_a_fired_trigger_runs_its_rule(api: tuple) -> None:
     assert '"action": "guest/findme/twitter_search"' in record.json()["logs"][0]
 
 
-def test_web_actions_without_a_key(local: LocalFindMe, redis_client: object) -> None:
+def test_web_actions_without_a_key(
+    local: LocalFindMe, client: OpenWhiskClient, redis_client: object
+) -> None:
     web = f"{local.api_host}/api/v1/web/guest/findme"
     started = wait_out_429(
         lambda: requests.post(
@@ -127,7 +130,7 @@ def test_web_actions_without_a_key(local: LocalFindMe, redis_client: object) -> 
     # Not polled here: a poll a second spent the namespace's 60 invocations a minute,
     # the search's own activations were refused, and on a busy machine 60 polls ended
     # before the search (0 matches).
-    wait_for_end(job_id, timeout=300)
+    wait_for_job(client, job_id, timeout=300)  # waits in Redis, then reads it once
     status = wait_out_429(
         lambda: requests.get(f"{web}/search_status.http", params={"job_id": job_id}, timeout=10)
     )
