@@ -25,6 +25,15 @@ MAX_THRESHOLD = 0.8
 DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
 MIN_JOB_TTL_SECONDS = 3600
 MAX_JOB_TTL_SECONDS = 90 * 24 * 3600
+# An event's index (faces of everyone in its photos) is kept this long after its
+# last photo, bounded: biometric data of people who never searched.
+DEFAULT_EVENT_RETENTION_SECONDS = 30 * 24 * 3600
+MIN_EVENT_RETENTION_SECONDS = 24 * 3600
+MAX_EVENT_RETENTION_SECONDS = 90 * 24 * 3600
+# How long an organiser may keep an event live (its source read again for new posts).
+DEFAULT_EVENT_MAX_LIVE_SECONDS = 3 * 24 * 3600
+# How often a live event's source is read again for new posts (at the sweep's pace).
+DEFAULT_EVENT_REREAD_SECONDS = 60
 DEFAULT_REFERENCE_JITTERS = 10
 DEFAULT_MIN_FACE_PX = 40  # X's medium photos: a face across a lecture hall
 # Every face from this many times FINDME_MIN_FACE up is found (findme.faces).
@@ -44,6 +53,9 @@ BAKED_CACHE_DIR = Path(__file__).resolve().parent / "models" / "cache"
 ENVIRONMENT: dict[str, str] = {
     "redis_url": "REDIS_URL",
     "job_ttl_seconds": "FINDME_JOB_TTL_SECONDS",
+    "event_retention_seconds": "FINDME_EVENT_RETENTION_SECONDS",
+    "event_max_live_seconds": "FINDME_EVENT_MAX_LIVE_SECONDS",
+    "event_reread_seconds": "FINDME_EVENT_REREAD_SECONDS",
     "detect_max_side": "FINDME_DETECT_MAX_SIDE",
     "min_face": "FINDME_MIN_FACE",
     "media_hosts": "FINDME_MEDIA_HOSTS",
@@ -165,6 +177,9 @@ class Settings:
     fires_per_minute: int
     compare_activations: int
     deadline_ms: int | None
+    event_retention_seconds: int = DEFAULT_EVENT_RETENTION_SECONDS
+    event_max_live_seconds: int = DEFAULT_EVENT_MAX_LIVE_SECONDS
+    event_reread_seconds: int = DEFAULT_EVENT_REREAD_SECONDS
     mastodon_servers: frozenset[str] = frozenset()
     mastodon_tokens: dict[str, str] = field(
         default_factory=dict, repr=False, hash=False, compare=False
@@ -204,6 +219,22 @@ class Settings:
                 DEFAULT_JOB_TTL_SECONDS,
                 MIN_JOB_TTL_SECONDS,
                 MAX_JOB_TTL_SECONDS,
+            ),
+            # An event's retention when its organiser names none, and the longest one
+            # an organiser may name (an event's face index holds everyone's faces).
+            event_retention_seconds=_int(
+                value("event_retention_seconds"),
+                DEFAULT_EVENT_RETENTION_SECONDS,
+                MIN_EVENT_RETENTION_SECONDS,
+                MAX_EVENT_RETENTION_SECONDS,
+            ),
+            # The longest an event may stay live (read again for new posts).
+            event_max_live_seconds=_int(
+                value("event_max_live_seconds"), DEFAULT_EVENT_MAX_LIVE_SECONDS, 3600, 14 * 86_400
+            ),
+            # A live event's source is read again this often for new posts only.
+            event_reread_seconds=_int(
+                value("event_reread_seconds"), DEFAULT_EVENT_REREAD_SECONDS, 10, 86_400
             ),
             # Photos are shrunk to this longest side before detection: bounds
             # time and memory for huge uploads.

@@ -19,6 +19,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 from findme.client import OpenWhiskClient
 from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
+from findme.state import keys
 from tests import photo_variants as pv
 
 
@@ -141,7 +142,7 @@ def wait_for_job(client: OpenWhiskClient, job_id: str, timeout: float = 120) -> 
     deadline = time.monotonic() + timeout
     state = None
     while time.monotonic() < deadline:
-        state = jobs.hget(f"findme:job:{job_id}", "state")
+        state = jobs.hget(keys.job_key(job_id), "state")
         if state in (b"done", b"failed", b"cancelled"):
             break
         time.sleep(0.1)

@@ -29,13 +29,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from findme import jobs
 from findme.client import OpenWhiskClient
 from findme.images import PhotoError
-from findme.jobs import JobStore
+from findme.jobs import JobStore, Outcome, new_job_id
 from findme.local.access import Access, AccessGuard
 from findme.local.runner import LocalFindMe
 from findme.sources.folder import FolderSource, read_limited
+from findme.state import keys
 from tests import photo_variants as pv
 from tests.conftest import wait_for_job
 
@@ -49,7 +49,7 @@ def start(client: OpenWhiskClient, **params: object) -> str:
 
 
 def keys_of(redis_client: redis.Redis, job_id: str) -> list[bytes]:
-    return sorted(redis_client.scan_iter(match=f"{jobs.job_key(job_id)}*"))
+    return sorted(redis_client.scan_iter(match=f"{keys.job_key(job_id)}*"))
 
 
 # -- 2: deleting one job deletes nothing another job needs -----------------------------
@@ -83,8 +83,8 @@ def test_deleting_a_job_leaves_other_jobs_with_the_same_reference_working(
     face_cache = list(redis_client.scan_iter(match="findme:photo:*"))
     assert face_cache
     # The shared reference descriptor goes with the last job that took it.
-    fingerprint = json.loads(redis_client.hget(jobs.job_key(others[0]), "reference_fingerprints"))
-    shared = jobs.reference_key(fingerprint[0])
+    fingerprint = json.loads(redis_client.hget(keys.job_key(others[0]), "reference_fingerprints"))
+    shared = keys.reference_key(fingerprint[0])
     client.invoke("delete_search", {"job_id": others[0]})
     assert redis_client.exists(shared) == 1
     client.invoke("delete_search", {"job_id": others[1]})
@@ -109,7 +109,7 @@ def test_a_deleted_running_job_does_not_come_back(
 
 def test_no_write_of_a_job_store_brings_a_deleted_job_back(redis_client: redis.Redis) -> None:
     store = JobStore(redis_client, 3600)
-    job_id = jobs.new_job_id()
+    job_id = new_job_id()
     store.create(job_id, {"source": "folder", "folder": "event"})
     assert store.enqueue(job_id, [{"photo": "a.jpg"}]) == 1
     assert store.delete(job_id)
@@ -123,7 +123,7 @@ def test_no_write_of_a_job_store_brings_a_deleted_job_back(redis_client: redis.R
     store.reject(job_id, "a.jpg")
     assert not store.take_search_lease(job_id, "token", 60_000)
     assert not store.update(job_id, state="searching")
-    assert store.record(job_id, "a.jpg", jobs.Outcome.MATCH, "{}") == "unknown"
+    assert store.record(job_id, "a.jpg", Outcome.MATCH, "{}") == "unknown"
     assert keys_of(redis_client, job_id) == []
     assert not store.delete(job_id)  # a second delete: unknown
 
@@ -137,19 +137,24 @@ def test_a_fired_photo_not_registered_for_the_job_is_kept_nowhere(
     job_id = start(client, folder="event/talk", reference_image=OBAMA)
     assert wait_for_job(client, job_id)["state"] == "done"
     store = JobStore(redis_client, 3600)
-    store.update(job_id, state="comparing")  # as if fired mid-job
+    event_id = store.fields(job_id)["event"]  # the place's event read the photos
     stray = {"photo": "../hall/group.jpg", "post_url": "javascript:alert(1)"}
     auth = tuple(local.auth.split(":", 1))
-    answer = httpx.post(
-        f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
-        json={"job_id": job_id, "photos": [stray, {"photo": "zz_new.jpg"}]},
-        auth=auth,
-    )
-    assert answer.status_code == 202
+    for target in (job_id, event_id):
+        store.update(target, state="comparing")  # as if fired mid-job
+        answer = httpx.post(
+            f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
+            json={"job_id": target, "photos": [stray, {"photo": "zz_new.jpg"}]},
+            auth=auth,
+        )
+        assert answer.status_code == 202
     assert local.engine.wait_idle(60)
-    seen = store.seen_photos(job_id)
+    wanted = ["obama2.jpg", "obama3-grey.png", "stage-rotated.jpg", stray["photo"], "zz_new.jpg"]
+    seen = store.indexed_photos(event_id, wanted)
     assert set(seen) == {"obama2.jpg", "obama3-grey.png", "stage-rotated.jpg"}
     assert all("javascript" not in json.dumps(meta) for meta in seen.values())
+    store.update(job_id, state="done")
+    store.update(event_id, state="done")
     code, result = client.invoke(
         "review_match",
         {"job_id": job_id, "photo": "obama2.jpg", "verdict": "confirm", "add_reference": True},

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from findme import jobs
 from findme.client import OpenWhiskClient
 from findme.jobs import JobStore, new_job_id
 from findme.local.runner import LocalFindMe
+from findme.state import keys
 from tests import photo_variants as pv
 from tests.conftest import manifest_with_timeouts
 
@@ -85,9 +85,11 @@ def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> N
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         pool = local.engine.pools["compare_images"]
-        leases = jobs.lease_due_key(started["job_id"])
+        jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
+        event_id = jobs.hget(keys.job_key(started["job_id"]), "event").decode()
+        leases = keys.lease_due_key(event_id)  # the place's event reads the photos
         deadline = time.monotonic() + 30
-        while redis.Redis.from_url(os.environ["REDIS_URL"]).zcard(leases) == 0:
+        while jobs.zcard(leases) == 0:
             assert time.monotonic() < deadline, "no photo was ever taken"
             time.sleep(0.005)
         for pid in pool.pids():
@@ -106,7 +108,8 @@ def test_every_event_delivered_twice(crowd, short_limits, redis_client) -> None:
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         status = follow(client, started["job_id"])
         names = [a.name for a in local.engine.activations.recent(1000)]
-    assert names.count("twitter_search") == 2 and names.count("compare_images") >= 2
+    # Twice each: the place's event's listing, and the search itself.
+    assert names.count("twitter_search") == 4 and names.count("compare_images") >= 2
     assert_complete(status, expected)
 
 

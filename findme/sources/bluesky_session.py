@@ -21,9 +21,9 @@ import redis
 
 from findme.download import ApiResponse, call_api
 from findme.images import PhotoError
-from findme.jobs import bluesky_login_lock_key, bluesky_logins_key, bluesky_session_key
 from findme.settings import Settings
 from findme.sources import SourceUnavailable
+from findme.state.keys import bluesky_login_lock_key, bluesky_logins_key, bluesky_session_key
 from findme.store import redis_client
 
 SESSION_TTL_SECONDS = 60 * 24 * 3600  # Bluesky's refresh tokens last about 2 months

@@ -154,7 +154,11 @@ class MastodonSource:
     max_posts: int = DEFAULT_MAX_POSTS
     store: JobStore | None = None  # remembers origins across activations
     job_id: str = ""
+    # Server -> the newest post id read there before: a live event's next reading
+    # stops at it (new posts only), and says the newest it saw.
+    since: dict[str, str] = field(default_factory=dict)
     _origins: dict[str, str] = field(default_factory=dict)
+    _newest: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_job(cls, job: dict[str, str], settings: Settings) -> MastodonSource:
@@ -165,7 +169,21 @@ class MastodonSource:
             int(job.get("max_posts", DEFAULT_MAX_POSTS)),
             job_store(settings),
             job.get("job_id", ""),
+            # A live event's reading of new posts only; a full reading reads everything.
+            _newest_by_server(job.get("listing_since")) if job.get("listing_mode") == "new" else {},
+            _newest=_newest_by_server(job.get("reading_newest")),
         )
+
+    def _remember_newest(self, host: str, statuses: list[Any]) -> None:
+        """Keeps the newest post id read on a server, for the next reading of a live event."""
+        ids = [_post_id(s) for s in statuses]
+        known = max(_as_id(self._newest.get(host)), _as_id(self.since.get(host)))
+        newest = max([i for i in ids if i is not None] + [known])
+        if newest > known and self.store is not None and self.job_id:
+            self._newest[host] = str(newest)
+            # Kept apart until the reading ends (findme.event_reading): a continuation of
+            # this reading must still stop at what the previous reading saw.
+            self.store.update(self.job_id, reading_newest=json.dumps(self._newest))
 
     def _first_copies(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Entries whose photo was not listed before from another server."""
@@ -198,13 +216,19 @@ class MastodonSource:
                     if response.status_code != 200 or not isinstance(response.json, list):
                         raise server.refused(response, f"reading #{self.tags[0]}")
                     statuses = response.json[: self.max_posts - posts]
+                    # Newest first: a live event's next reading stops at what it read before.
+                    seen_before = _as_id(self.since.get(host))
+                    fresh = [s for s in statuses if (_post_id(s) or 0) > seen_before]
+                    self._remember_newest(host, statuses)
+                    reached_known = seen_before > 0 and len(fresh) < len(statuses)
+                    statuses = fresh
                     posts += len(statuses)
                     entries = self._first_copies(
                         photos_of(statuses, host, info.hosts, self.settings)
                     )
                     found += len(entries)
                     url, params = _next_page(response, host), None
-                    if not statuses:
+                    if not statuses or reached_known:
                         url = None
                     more = url is not None and posts < self.max_posts
                     state = {
@@ -233,6 +257,24 @@ class MastodonSource:
         server = str(entry.get("server", "")).lower()
         hosts = frozenset(str(h).lower() for h in entry.get("hosts", []) if h) | {server}
         return fetch(url, hosts - {""})
+
+
+def _as_id(value: Any) -> int:
+    """A Mastodon id (a decimal string that grows with time) as a number; 0 if none."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 30 else 0
+
+
+def _post_id(status: Any) -> int | None:
+    return _as_id(status.get("id")) or None if isinstance(status, dict) else None
+
+
+def _newest_by_server(value: str | None) -> dict[str, str]:
+    try:
+        found = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def _check_feed_access(server: MastodonServer, info: ServerInfo) -> None:
