@@ -22,8 +22,10 @@ import pytest
 import redis
 import requests
 
-from findme.jobs import FINAL_STATES, JobStore
+from findme import reference
+from findme.jobs import FINAL_STATES, JobStore, new_job_id
 from findme.local.embedded_redis import EmbeddedRedis
+from findme.settings import Settings
 from tests import photo_variants as pv
 from tests.conftest import make_event_folder, wait_out_429
 
@@ -149,11 +151,12 @@ def test_a_search_stopped_with_findme_serve_goes_on_when_it_starts_again(
         job_id = started.json()["job_id"]
         store = _store(data)
         # In the middle of the search: some photos compared, not all.
-        _wait_for(
+        progress = _wait_for(
             "photos compared",
-            lambda: (store.progress(job_id) or {}).get("photos_done", 0) >= 2,
+            lambda: (found := store.progress(job_id)) and found["photos_done"] >= 2 and found,
             SEARCH_SECONDS,
         )
+        assert progress["photos_done"] < photos, "the search ended before it was stopped"
         if whole_group:
             first.signal(stop)
         else:
@@ -166,9 +169,7 @@ def test_a_search_stopped_with_findme_serve_goes_on_when_it_starts_again(
     second = Serve(root, data, port)
     try:
         second.wait_running()
-        progress = store.progress(job_id)
-        assert progress is not None, "the search no longer exists"
-        assert progress["photos_done"] < photos, "the search ended before it was stopped"
+        assert store.progress(job_id) is not None, "the search no longer exists"
         _wait_for(
             "the search's end",
             lambda: (store.state(job_id) or "gone") in FINAL_STATES | {"gone"},
@@ -182,7 +183,7 @@ def test_a_search_stopped_with_findme_serve_goes_on_when_it_starts_again(
                 timeout=60,
             )
         ).json()
-        assert status["state"] == "done", status
+        assert status["state"] == "done", status.get("error")
         assert status["photos_total"] == photos
         assert status["photos_done"] == photos and status["photos_failed"] == 0
         assert status["matches_total"] == matches
@@ -227,3 +228,32 @@ def test_every_acknowledged_write_survives_findme_serve_stopping(
     assert kept_values[:acknowledged] == list(range(acknowledged))
     # Beyond them, at most the write Redis made as it stopped, its answer lost.
     assert len(kept_values) <= acknowledged + 1
+
+
+class Stopped(BaseException):
+    """Stands for the end of the process (Ctrl-C, a crash) in the middle of a step."""
+
+
+def test_a_search_stopped_while_its_reference_is_computed_keeps_the_uploaded_photo(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The uploaded photo was deleted as it was read: a search stopped before its
+    # descriptor was saved failed on restart ("the uploaded photo is no longer available").
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    references = '[{"kind": "image", "value": ""}]'
+    photo = (pv.PHOTOS / "obama.jpg").read_bytes()
+    store.create(job_id, {"job_id": job_id, "references": references}, uploads={0: photo})
+    settings = Settings.load({"reference_jitters": "1"})
+    encode = reference._reference_face
+
+    def stopped(*args: Any, **kwargs: Any) -> None:
+        raise Stopped
+
+    monkeypatch.setattr(reference, "_reference_face", stopped)
+    with pytest.raises(Stopped):
+        reference.prepare_references(job_id, store.fields(job_id) or {}, store, settings)
+    monkeypatch.setattr(reference, "_reference_face", encode)
+    reference.prepare_references(job_id, store.fields(job_id) or {}, store, settings)
+    assert reference.load_references(job_id, store.fields(job_id) or {}, store) is not None
+    assert store.uploads(job_id) == {}  # deleted once the descriptor is kept

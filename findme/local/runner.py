@@ -20,7 +20,7 @@ from findme.jobs import JobStore
 from findme.local.access import Access
 from findme.local.embedded_redis import EmbeddedRedis
 from findme.local.engine import GUEST_AUTH, Engine, EngineConfig
-from findme.local.interrupted import reopen_interrupted
+from findme.local.interrupted import take_over_interrupted
 from findme.local.limits import Limits, Throttled
 from findme.local.manifest import load_manifest
 from findme.local.server import HttpServer, bind, build_app
@@ -96,7 +96,7 @@ class LocalFindMe:
         self.api_host = f"http://{shown_host}:{self.port}"
         # Before any request: a page that polls first must not see the downtime as a stall.
         store = JobStore(redis_client(self.redis_url), Settings.load().job_ttl_seconds)
-        self.resumed = reopen_interrupted(store, deployment_of(self.api_host))
+        self.resumed = take_over_interrupted(store, deployment_of(self.api_host))
         # The manifest binds every setting from the environment (redis_url: $REDIS_URL),
         # as wskdeploy would from CI's; the actions never see this process's environment.
         manifest = load_manifest(self.manifest_path, {**os.environ, "REDIS_URL": self.redis_url})
@@ -124,20 +124,23 @@ class LocalFindMe:
         try:
             self.engine.start(wait=False)
             self._server.wait_started()
-            self._resume_listing()
+            self._resume_interrupted()
         except BaseException:
             self.exit_after_stop = False  # nothing may keep serving when start fails
             self.stop()
             raise
         return self
 
-    def _resume_listing(self) -> None:
+    def _resume_interrupted(self) -> None:
+        """The sweep, at once, for the jobs taken over (not a minute later)."""
         assert self.engine is not None
-        for job_id in self.resumed:
-            log.info("resuming search %s, interrupted when FindMe last stopped", job_id)
-            # Over this minute's fires, the sweep starts it within a minute.
+        if not self.resumed:
+            return
+        log.info("going on with %d searches interrupted when FindMe stopped", len(self.resumed))
+        for trigger, feed in self.engine.manifest.feeds.items():
+            # Over this minute's fires, the alarm's next tick sweeps within a minute.
             with contextlib.suppress(Throttled):
-                self.engine.fire("search_request", {"job_id": job_id})
+                self.engine.fire(trigger, dict(feed.payload))
 
     def stop(self) -> None:
         """Stops the HTTP server, then the workers, then Redis (what they wrote is kept)."""
