@@ -125,7 +125,7 @@ def reference_descriptors(
     job_id: str, job: dict[str, str], store: JobStore, settings: Settings
 ) -> References:
     listed = json.loads(job.get("references", "[]"))
-    uploads = store.take_uploads(job_id)
+    uploads = store.uploads(job_id)
     found = References()
     for index, reference in enumerate(listed):
         kind, value = reference["kind"], reference.get("value", "")
@@ -191,7 +191,11 @@ def prepare_references(
     if job.get("reference_fingerprints") and load_references(job_id, job, store) is not None:
         return
     store.set_state(job_id, State.SEARCHING)
-    references = reference_descriptors(job_id, job, store, settings)
+    try:
+        references = reference_descriptors(job_id, job, store, settings)
+    except ReferenceUnusable:
+        store.forget_uploads(job_id)  # the search fails: nothing reads them again
+        raise
     store.update(
         job_id,
         reference_fingerprints=json.dumps(references.fingerprints),
@@ -199,3 +203,5 @@ def prepare_references(
         reference_faces=json.dumps(references.faces),
         reference_pictures=json.dumps(references.pictures),
     )
+    # Only now: a search stopped before this point finds its photos again.
+    store.forget_uploads(job_id)

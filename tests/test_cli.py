@@ -116,7 +116,7 @@ def test_without_redis_url_an_embedded_redis_keeps_the_data_in_the_user_data_dir
     )
     assert run.returncode == 0, run.stderr
     assert len(json.loads(run.stdout)["matches"]) == 3
-    assert (tmp_path / "data" / "findme" / "redis.db").exists()
+    assert (tmp_path / "data" / "findme" / "redis.aof").exists()
 
 
 def test_a_folder_without_photos_is_a_clear_error(tmp_path: Path) -> None:
