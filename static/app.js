@@ -345,6 +345,11 @@ function goLive(jobId, generation, since) {
     update: (answer) => addNew(jobId, generation, answer),
     ended: () => drawLive(current.status),
     gone: (error) => closeJob(FindMeWords.inWords(error.message), true),
+    waiting: (error, ms) => {
+      const later = ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 120_000 ? "1 minute" : `${Math.round(ms / 60_000)} minutes`;
+      notice(`${error.kind === "busy" ? "FindMe is busy" : "FindMe cannot be reached right now"}: ` +
+        `it looks for new photos of you again in ${later}.`);
+    },
   });
 }
 

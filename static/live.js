@@ -15,7 +15,8 @@ const FindMeLive = (() => {
 
   // Calls hooks.update(answer) with each answer (counts, and only the matches found
   // since the last one) until the event ends (hooks.ended) or the search is gone
-  // (hooks.gone(error)); hooks.current() false stops it.
+  // (hooks.gone(error)); hooks.waiting(error, ms) when it asks again later than usual;
+  // hooks.current() false stops it.
   async function watch(jobId, since, hooks) {
     let delay = POLL_MS;
     for (;;) {
@@ -28,6 +29,7 @@ const FindMeLive = (() => {
         if (!hooks.current()) return;
         if (error.kind === "answer" && [400, 404].includes(error.status)) return hooks.gone(error);
         delay = Math.min(SLOWEST_MS, delay * 2);
+        hooks.waiting(error, delay);
         continue;
       }
       if (!hooks.current()) return;

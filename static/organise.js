@@ -81,8 +81,6 @@ const FindMeOrganise = (() => {
   function show(eventId, newKey = "") {
     open.eventId = eventId;
     open.event = null;
-    open.generation += 1;
-    const generation = open.generation;
     $("event-form").hidden = true;
     $("event-admin").hidden = false;
     const link = FindMeEvent.attendeeLink(eventId);
@@ -98,6 +96,13 @@ const FindMeOrganise = (() => {
     say("");
     drawManage();
     drawEvents();
+    watch();
+  }
+
+  // Its progress, followed (again, after a change) until it stops changing.
+  function watch() {
+    open.generation += 1;
+    const { eventId, generation } = open;
     FindMeEvent.follow(eventId, {
       current: () => generation === open.generation,
       onStatus: drawStatus,
@@ -143,9 +148,6 @@ const FindMeOrganise = (() => {
     drawEvents();
     page.flash(message, true);
   }
-
-  // One fresh look at the event after a change, and its progress followed again.
-  const refresh = () => show(open.eventId, $("owner-key-box").hidden ? "" : ownerKey());
 
   // -- making an event -----------------------------------------------------------------
   function number(id, low, high, words) {
@@ -217,7 +219,7 @@ const FindMeOrganise = (() => {
     });
     if (done) {
       $("takedown-photo").value = "";
-      refresh();
+      watch();
     }
   }
 
@@ -230,7 +232,7 @@ const FindMeOrganise = (() => {
       : "Those links were in the event already."));
     if (done) {
       $("add-links").value = "";
-      refresh();
+      watch();
     }
   }
 
