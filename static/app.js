@@ -73,11 +73,7 @@ function forget(jobId) {
   saveSearches(searches().filter((s) => s.job_id !== jobId));
   localStorage.removeItem(rejectedKey(jobId));
 }
-function jobLink(jobId, api) {
-  const query = new URLSearchParams({ job: jobId });
-  if (api) query.set("api", api);
-  return `${location.pathname}?${query}`;
-}
+const jobLink = (jobId, api) => FindMeApi.pageLink({ job: jobId }, api);
 function drawHistory() {
   const list = searches();
   $("history").hidden = list.length === 0;
@@ -419,7 +415,7 @@ function closeJob(message = "", warning = false) {
   $("progress").hidden = true;
   fold(false);
   $("start").disabled = false;
-  history.replaceState(null, "", FindMeEvent.pageLink(eventId ? { event: eventId } : {}));
+  history.replaceState(null, "", FindMeApi.pageLink(eventId ? { event: eventId } : {}));
   if (eventId) attend(eventId);
   drawHistory();
   flash(message, warning);
@@ -704,7 +700,7 @@ function leaveEvent(message) {
   $("event-card").hidden = true;
   pageTitle = HOME_TITLE;
   document.title = pageTitle;
-  history.replaceState(null, "", FindMeEvent.pageLink({}));
+  history.replaceState(null, "", FindMeApi.pageLink({}));
   choicesReady.then((choices) => { $("start").disabled = !choices; });
   flash(message, true);
 }
@@ -763,7 +759,7 @@ function begin() {
   if (eventId && !query.get("job")) attend(eventId);
   choicesReady = loadChoices();
   drawHistory();
-  $("to-organise-link").href = FindMeEvent.pageLink({ organise: "" });
+  $("to-organise-link").href = FindMeApi.pageLink({ organise: "" });
   if (query.get("job")) reopen(query.get("job"));
   else fold(false);
 }

@@ -1,6 +1,6 @@
 // An event (a place an organiser had FindMe index once): its link for guests, how far
 // its indexing has come in a person's words, and event_status followed while it
-// changes, a few invocations a minute at most (slower and slower, 429s waited out).
+// changes, a few invocations a minute at most (slower and slower; longer after a 429).
 // The attendee's card (app.js) and the organiser's view (organise.js) both use it.
 "use strict";
 
@@ -16,16 +16,8 @@ const FindMeEvent = (() => {
   const isLive = (event) => Boolean(event?.live_until) && event.live_until * 1000 > Date.now();
   const indexing = (event) => !["done", "failed"].includes(event.state);
 
-  // The page's own address with these parameters (and the API it was told to use);
-  // a parameter without a value is written bare: ?organise.
-  function pageLink(params, api = FindMeApi.askedApi) {
-    const query = new URLSearchParams(params);
-    if (api) query.set("api", api);
-    const text = query.toString();
-    return text ? `${location.pathname}?${text}`.replace(/=(?=&|$)/g, "") : location.pathname;
-  }
   // The link an organiser gives their guests: absolute, so it prints and scans.
-  const attendeeLink = (eventId) => new URL(pageLink({ event: eventId }), location.href).href;
+  const attendeeLink = (eventId) => new URL(FindMeApi.pageLink({ event: eventId }), location.href).href;
 
   // For a guest: can they search yet, and is the event still gaining photos.
   function forGuests(event) {
@@ -55,7 +47,7 @@ const FindMeEvent = (() => {
     const read = event.last_read ? ` Last read ${when(event.last_read)}.` : "";
     const live = isLive(event) ? ` FindMe looks for new photos until ${when(event.live_until)}.`
       : " FindMe no longer looks for new photos.";
-    const kept = ` Its faces are deleted ${event.retention_days === 1 ? "a day" : `${event.retention_days} days`} after it was made.`;
+    const kept = ` The faces found are kept for ${count(event.retention_days, "day")}, then deleted.`;
     return `${parts.join(", ")}. ${searched}${read}${live}${kept}${event.warning ? ` ${event.warning}` : ""}`;
   }
 
@@ -86,5 +78,5 @@ const FindMeEvent = (() => {
     }
   }
 
-  return { attendeeLink, pageLink, forGuests, forOrganiser, follow, status, isLive, when, count };
+  return { attendeeLink, forGuests, forOrganiser, follow, status, isLive, when, count };
 })();

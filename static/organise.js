@@ -34,7 +34,7 @@ const FindMeOrganise = (() => {
     $("my-events-list").replaceChildren(...list.map((entry) => {
       const item = document.createElement("li");
       const link = document.createElement("a");
-      link.href = FindMeEvent.pageLink({ organise: "", event: entry.event_id }, entry.api);
+      link.href = FindMeApi.pageLink({ organise: "", event: entry.event_id }, entry.api);
       link.textContent = entry.name || "Event";
       if (entry.event_id === open.eventId) link.setAttribute("aria-current", "page");
       item.append(link, ` made ${new Date(entry.created).toLocaleString()}`);
@@ -144,7 +144,7 @@ const FindMeOrganise = (() => {
     open.event = null;
     $("event-admin").hidden = true;
     $("event-form").hidden = false;
-    history.replaceState(null, "", FindMeEvent.pageLink({ organise: "" }));
+    history.replaceState(null, "", FindMeApi.pageLink({ organise: "" }));
     drawEvents();
     page.flash(message, true);
   }
@@ -181,7 +181,7 @@ const FindMeOrganise = (() => {
       keep({
         event_id: made.event_id, name: made.name, owner_key: made.owner_key, api: FindMeApi.askedApi, created: Date.now(),
       });
-      history.replaceState(null, "", FindMeEvent.pageLink({ organise: "", event: made.event_id }));
+      history.replaceState(null, "", FindMeApi.pageLink({ organise: "", event: made.event_id }));
       page.flash("");
       show(made.event_id, made.owner_key);
       $("admin-title").focus();
@@ -312,8 +312,8 @@ const FindMeOrganise = (() => {
     ["search", "summary", "history", "to-organise"].forEach((id) => { $(id).hidden = true; });
     $("organise").hidden = false;
     $("event-place-slot").replaceWith($("place"));  // one set of "where to look" fields
-    $("to-search").href = FindMeEvent.pageLink({});
-    $("another-event").href = FindMeEvent.pageLink({ organise: "" });
+    $("to-search").href = FindMeApi.pageLink({});
+    $("another-event").href = FindMeApi.pageLink({ organise: "" });
     $("another-event").addEventListener("click", (clicked) => {
       clicked.preventDefault();
       close();

@@ -216,7 +216,7 @@ def test_an_organiser_makes_an_event_shares_it_takes_a_photo_down_and_deletes_it
     kept = page.evaluate("JSON.parse(localStorage.getItem('findme:events'))")
     assert kept[0]["event_id"] == event_id and kept[0]["owner_key"] == key
     wait_text(page, "#admin-progress", "3 photos found, 3 indexed", 120_000)
-    assert "deleted 5 days after" in page.locator("#admin-progress").text_content()
+    assert "faces found are kept for 5 days" in page.locator("#admin-progress").text_content()
     no_axe_violations(page, "organiser's event")
     shot(page, f"{screen}-organise-2-event")
     # Printing prints the poster: the name, the QR code, the link.
