@@ -33,7 +33,8 @@ HANDOVER_SECONDS = 30.0
 DEFAULT_LEASE_MS = 300_000
 
 
-def _lease_ms(settings: Settings) -> int:
+def listing_lease_ms(settings: Settings) -> int:
+    """How long a listing activation holds the job's lease: to its deadline, and a little."""
     if settings.deadline_ms is None:
         return DEFAULT_LEASE_MS
     return int(seconds_left(settings) * 1000) + 5_000
@@ -79,8 +80,15 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
     token = secrets.token_hex(8)
     if job.get("state") in FINAL_STATES or job.get("search_done") == "1":
         return {"job_id": job_id, "skipped": "this job's search has already run"}
-    if not store.take_search_lease(job_id, token, _lease_ms(settings)):
+    if not store.take_search_lease(job_id, token, listing_lease_ms(settings)):
         return {"job_id": job_id, "skipped": "another activation is listing this job's photos"}
+    # Read again under the lease: the activation that held it may have finished since
+    # (a search of an event starts in one go and deletes the uploaded photo it read,
+    # while the sweep fired this listing again on seeing no lease).
+    job = store.fields(job_id) or job
+    if job.get("state") in FINAL_STATES or job.get("search_done") == "1":
+        store.release_search_lease(job_id, token)
+        return {"job_id": job_id, "skipped": "this job's search has already run"}
     is_event = job.get("role") == "event"
     try:
         if job.get("event"):
