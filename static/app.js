@@ -239,6 +239,7 @@ function drawFailed(status) {
 }
 
 function render(status) {
+  if (typeof status.shared === "boolean" && current.jobId) showSharing(current.jobId, status.shared);
   const before = current.status;
   current.status = status;
   if (status.source === "folder" && status.folder) current.folder = status.folder;
@@ -395,6 +396,7 @@ function openJob(jobId, known = {}) {
   $("bar").removeAttribute("value");
   $("job-link").href = jobLink(jobId, FindMeApi.askedApi);
   $("job-link").hidden = false;
+  showSharing(jobId, true);
   $("cancel").hidden = false;
   $("resume").hidden = true;
   history.replaceState(null, "", jobLink(jobId, FindMeApi.askedApi));
@@ -402,8 +404,43 @@ function openJob(jobId, known = {}) {
   follow(jobId, current.generation);
 }
 
+// Who may do what: the browser that started a search holds its owner key and may
+// review, stop, continue, delete and stop sharing it; a link opened elsewhere only
+// looks. The server refuses the rest anyway; the page says so instead of failing.
+function showSharing(jobId, shared) {
+  const owner = FindMeApi.isOwner(jobId);
+  document.body.classList.toggle("view-only", !owner);
+  $("share").hidden = !owner;
+  $("share").textContent = shared ? "Stop sharing the link" : "Share the link again";
+  $("share").dataset.shared = shared ? "1" : "0";
+  $("sharing").hidden = false;
+  $("sharing").textContent = !owner
+    ? "View only: someone shared this search with you. You can look at its photos; only the " +
+      "browser that started it can review, stop or delete it."
+    : shared
+      ? "Anyone you give the link to can see these photos (not change them)."
+      : "Only this browser can see this search now: the link no longer works for anyone else.";
+}
+
+async function toggleSharing() {
+  const jobId = current.jobId;
+  const shared = $("share").dataset.shared !== "1";
+  $("share").disabled = true;
+  try {
+    await FindMeApi.call("share_search", { job_id: jobId, shared });
+    showSharing(jobId, shared);
+  } catch (error) {
+    notice(error.message);
+  } finally {
+    $("share").disabled = false;
+  }
+}
+
 // Back to the form: after "New search", a deletion, or a link to a search that is gone.
 function closeJob(message = "", warning = false) {
+  document.body.classList.remove("view-only");
+  $("sharing").hidden = true;
+  $("share").hidden = true;
   // A search of an organiser's event (named; a place's own event is not) goes back
   // to that event's form, as the attendee's link opened it.
   const event = current.status?.event;
@@ -733,6 +770,7 @@ function wire() {
     }
   });
   $("resume").addEventListener("click", resumeSearch);
+  $("share").addEventListener("click", toggleSharing);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) document.title = pageTitle;  // the new photos are seen
   });

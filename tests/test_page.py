@@ -211,6 +211,35 @@ def test_a_search_has_a_link_and_stays_in_this_browsers_list(
     no_axe_violations(page, "reopened link")
 
 
+def test_a_shared_link_is_view_only_and_its_owner_can_stop_sharing(
+    local: LocalFindMe, page: Page, browser: Browser
+) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    link = page.locator("#job-link").get_attribute("href")
+    assert "Anyone you give the link to can see" in page.locator("#sharing").text_content()
+    assert page.locator("#matches li .review button").count() > 0  # the owner reviews
+    stranger = browser.new_context(viewport=SCREENS["desktop"]).new_page()
+    try:
+        stranger.goto(link if link.startswith("http") else f"{local.api_host}/{link.lstrip('/')}")
+        wait_done(stranger)
+        assert stranger.locator("#matches li").count() == 3
+        assert "View only" in stranger.locator("#sharing").text_content()
+        assert stranger.locator("#matches li .review button:visible").count() == 0
+        assert not stranger.locator("#cancel").is_visible()
+        no_axe_violations(stranger, "a shared link, view only")
+        page.locator("#share").click()
+        page.wait_for_function(
+            "document.querySelector('#sharing').textContent.includes('Only this browser')"
+        )
+        stranger.reload()
+        stranger.wait_for_function(
+            "document.body.textContent.includes('stopped sharing this search')"
+        )
+    finally:
+        stranger.context.close()
+
+
 def test_the_lightbox_outlines_the_face_and_moves_by_keyboard_and_swipe(
     local: LocalFindMe, page: Page
 ) -> None:
