@@ -3,9 +3,10 @@ the folders under the photo root it may search, their photos, JPEG previews of
 any format a browser may not show (TIFF, BMP, 16-bit PNG), and a zip of chosen
 originals.
 
-With a web secret, these routes want it too: in the X-Require-Whisk-Auth header
-(the page sends it when it lists the folders), or in the cookie that answer sets,
-since an <img> cannot send a header.
+With a web secret, every one of these routes wants it too (folders, photos,
+previews and the zip alike): in the X-Require-Whisk-Auth header (the page sends it
+when it lists the folders), or in the cookie that answer sets, since an <img> or a
+plain form post cannot send a header.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
         return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
 
     async def preview(request: Request) -> Response:
+        if _secret_given(request, secret) is False:
+            return JSONResponse(UNAUTHORIZED, status_code=401)
         if root is None:
             return JSONResponse({"error": "no photo root"}, status_code=404)
         try:
@@ -151,6 +154,8 @@ def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
 
     async def download_zip(request: Request) -> Response:
         """POST {folder, photos: [...]} (JSON, or a form whose `request` field holds it)."""
+        if _secret_given(request, secret) is False:
+            return JSONResponse(UNAUTHORIZED, status_code=401)
         if root is None:
             return JSONResponse({"error": "no photo root"}, status_code=404)
         try:
