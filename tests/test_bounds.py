@@ -7,9 +7,12 @@ tests/test_foreign_servers.py; docs/security.md lists every one and what stops i
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 
 from findme.local.runner import LocalFindMe
@@ -36,3 +39,43 @@ def test_the_web_secret_covers_previews_and_the_zip(
             # The page's <img> tags and its plain form post send the cookie.
             assert page.get(preview).headers["content-type"] == "image/jpeg"
             assert page.post("/findme/zip", data=form).status_code == 200
+
+
+# -- 10: the zip holds photos only, each file once, named without .. -----------------------
+
+
+@pytest.fixture(scope="module")
+def zip_folder(local: LocalFindMe) -> Path:
+    folder = local.photo_root / "zip-attack"
+    (folder / "a").mkdir(parents=True, exist_ok=True)
+    (folder / "a.jpg").write_bytes((local.photo_root / "event/talk/obama2.jpg").read_bytes())
+    (folder / ".env").write_text("API_KEY=do-not-serve-me\n")
+    (folder / "notes.txt").write_text("private notes\n")
+    return folder
+
+
+def zip_request(local: LocalFindMe, photos: list[str]) -> httpx.Response:
+    return httpx.post(
+        f"{local.api_host}/findme/zip", json={"folder": "zip-attack", "photos": photos}
+    )
+
+
+@pytest.mark.parametrize("name", [".env", "notes.txt", "a/../.env", "a"])
+def test_the_zip_serves_photos_only(local: LocalFindMe, zip_folder: Path, name: str) -> None:
+    answer = zip_request(local, ["a.jpg", name])
+    assert answer.status_code == 400
+    assert answer.json()["error"] == f"no such photo: {name}"
+    assert b"do-not-serve-me" not in answer.content
+
+
+def test_the_zip_holds_each_file_once_by_its_real_name(
+    local: LocalFindMe, zip_folder: Path
+) -> None:
+    spellings = ["a/../a.jpg", "./a.jpg", "a.jpg", "a//../a.jpg"] * 2500  # the attack's 10,000
+    answer = zip_request(local, spellings)
+    assert answer.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    assert archive.namelist() == ["a.jpg"]
+    assert archive.read("a.jpg") == (zip_folder / "a.jpg").read_bytes()
+    # One photo's bytes and the zip's own headers: not 10,000 copies (5.96 GB before).
+    assert len(answer.content) < (zip_folder / "a.jpg").stat().st_size + 1000

@@ -58,17 +58,20 @@ def preview_jpeg(data: bytes, side: int) -> bytes:
 
 def zip_of(root: Path, folder: str, photos: list[str]) -> ZipStream:
     """The originals, as a zip whose length is known before it is sent (the
-    browser shows an honest progress bar); photos outside the root are refused."""
+    browser shows an honest progress bar). Only photos inside the folder, each file
+    once however its path is spelled (by its resolved path), named by that path
+    relative to the folder, so a member name never holds `..`; anything else (a
+    text file, a missing photo) refuses the whole zip."""
     base = inside_root(root, folder or ".", "folder")
     archive = ZipStream(sized=True)
-    names: set[str] = set()
+    added: set[Path] = set()
     for photo in photos:
         path = inside_root(base, photo, "photo")
-        if root not in path.parents or not path.is_file():
-            raise BadRequest(f"no such photo: {photo}")
-        if photo not in names:
-            names.add(photo)
-            archive.add_path(str(path), photo)
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not is_regular_file(path):
+            raise BadRequest(f"no such photo: {photo[:200]}")
+        if path not in added:
+            added.add(path)
+            archive.add_path(str(path), path.relative_to(base).as_posix())
     return archive
 
 
