@@ -43,6 +43,8 @@ DEFAULT_STRONG_DISTANCE = 0.5
 # OpenWhisk's default firesPerMinute (ansible group_vars: limits): FindMe paces its
 # fires under it unless told the namespace's own (the engine's limits: local/limits.py).
 DEFAULT_FIRES_PER_MINUTE = 60
+# `findme serve` decodes this many photo previews at once (each may take about 300 MB).
+DEFAULT_PREVIEW_DECODES = 2
 # Bluesky's entryway: sessions are created there, and it serves app.bsky.* calls.
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
 # The image bakes the detector's fast-loading form next to the package.
@@ -83,6 +85,7 @@ ENGINE_ENVIRONMENT = {
     "web_secret": "FINDME_WEB_SECRET",
     "cors_origins": "FINDME_CORS_ORIGINS",
     "allowed_hosts": "FINDME_ALLOWED_HOSTS",
+    "preview_decodes": "FINDME_PREVIEW_DECODES",
 }
 
 
@@ -192,6 +195,7 @@ class Settings:
     # `findme serve`: origins whose pages may call it, host names it answers for.
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    preview_decodes: int = DEFAULT_PREVIEW_DECODES
 
     @classmethod
     def load(
@@ -276,6 +280,9 @@ class Settings:
             deadline_ms=_int(deadline, 0, 0, 2**62) or None if deadline else None,
             cors_origins=_names(env.get(ENGINE_ENVIRONMENT["cors_origins"])),
             allowed_hosts=_names(env.get(ENGINE_ENVIRONMENT["allowed_hosts"])),
+            preview_decodes=_int(
+                env.get(ENGINE_ENVIRONMENT["preview_decodes"]), DEFAULT_PREVIEW_DECODES, 1, 64
+            ),
             # Mastodon servers callers may search (empty: any public server).
             mastodon_servers=_hosts(value("mastodon_servers")),
             # Secrets, per server; never logged, never in a payload or a result.

@@ -8,14 +8,19 @@ tests/test_foreign_servers.py; docs/security.md lists every one and what stops i
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+from PIL import Image
 
+from findme.local import photo_routes
 from findme.local.runner import LocalFindMe
+from tests import photo_variants as pv
 
 SECRET = "s3cret"
 
@@ -79,3 +84,43 @@ def test_the_zip_holds_each_file_once_by_its_real_name(
     assert archive.read("a.jpg") == (zip_folder / "a.jpg").read_bytes()
     # One photo's bytes and the zip's own headers: not 10,000 copies (5.96 GB before).
     assert len(answer.content) < (zip_folder / "a.jpg").stat().st_size + 1000
+
+
+# -- 11: previews decode a bounded few at once ---------------------------------------------
+
+AT_ONCE = 2  # FINDME_PREVIEW_DECODES's default
+
+
+def test_previews_decode_a_bounded_few_at_once(
+    local: LocalFindMe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = local.photo_root / "cmyk"
+    folder.mkdir(exist_ok=True)
+    big = Image.new("CMYK", (3000, 3000), (10, 20, 30, 0))
+    (folder / "big.tiff").write_bytes(pv.encoded(big, "TIFF", compression="tiff_lzw"))
+    decoding, most = 0, 0
+    lock = threading.Lock()
+    one_more = threading.Event()  # set when more decodes run than the bound allows
+    real = photo_routes.preview_jpeg
+
+    def watched(data: bytes, side: int) -> bytes:
+        nonlocal decoding, most
+        with lock:
+            decoding += 1
+            most = max(most, decoding)
+            if decoding > AT_ONCE:
+                one_more.set()
+        try:
+            # Each decode holds its place until a decode past the bound starts, or 1 s.
+            one_more.wait(1.0)
+            return real(data, side)
+        finally:
+            with lock:
+                decoding -= 1
+
+    monkeypatch.setattr(photo_routes, "preview_jpeg", watched)
+    url = f"{local.api_host}/findme/previews/cmyk/big.tiff?side=1600"
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: httpx.get(url, timeout=120), range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    assert most == AT_ONCE  # 10 at once (3.27 GB) before

@@ -11,6 +11,7 @@ plain form post cannot send a header.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -28,6 +29,7 @@ from zipstream import ZipStream
 
 from findme.errors import BadRequest
 from findme.images import PhotoError, open_image
+from findme.settings import DEFAULT_PREVIEW_DECODES
 from findme.sources.folder import IMAGE_SUFFIXES, inside_root, is_regular_file, read_limited
 
 MAX_FOLDERS = 500
@@ -38,6 +40,9 @@ UNAUTHORIZED = {"error": "Authentication is possible but has failed or not yet b
 PREVIEW_SIDES = (400, 1600)  # a card's thumbnail, the lightbox's view
 MAX_ZIP_PHOTOS = 10_000
 MAX_ZIP_REQUEST_BYTES = 4 * 1024 * 1024
+# A preview decodes the whole photo (up to about 300 MB for the largest one
+# findme.images lets through): this many at once, the others wait their turn.
+PREVIEW_DECODES_AT_ONCE = DEFAULT_PREVIEW_DECODES
 
 
 def preview_jpeg(data: bytes, side: int) -> bytes:
@@ -104,7 +109,12 @@ def _secret_given(request: Request, secret: str | None) -> bool | None:
     return None if hmac.compare_digest(cookie.encode(), _cookie_value(secret).encode()) else False
 
 
-def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
+def photo_routes(
+    root: Path | None, secret: str | None = None, decodes_at_once: int = PREVIEW_DECODES_AT_ONCE
+) -> list[Route]:
+    # Waiting here holds no thread: only decodes_at_once of the pool's threads decode.
+    decoding = asyncio.Semaphore(max(decodes_at_once, 1))
+
     async def folders(request: Request) -> Response:
         given = _secret_given(request, secret)
         if given is False:
@@ -148,7 +158,8 @@ def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
         if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
             return JSONResponse({"error": "no such photo"}, status_code=404)
         try:
-            jpeg = await run_in_threadpool(lambda: preview_jpeg(read_limited(path), side))
+            async with decoding:
+                jpeg = await run_in_threadpool(lambda: preview_jpeg(read_limited(path), side))
         except PhotoError as error:
             return JSONResponse({"error": str(error)}, status_code=422)
         return Response(

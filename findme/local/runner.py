@@ -40,6 +40,7 @@ class LocalFindMe:
         self.web_secret = web_secret or Settings.load().web_secret
         # Browsers: which other origins may call, which host names reach it.
         settings = Settings.load()
+        self.preview_decodes = settings.preview_decodes
         self.access = Access.of(
             host, (*allowed_hosts, *settings.allowed_hosts), (*cors_origins, *settings.cors_origins)
         )
@@ -85,7 +86,8 @@ class LocalFindMe:
         self.engine = Engine(manifest, config)
         # uvicorn starts (0.1 s) while the workers wait for the fork server's models;
         # a request that comes first waits in its action's queue.
-        self._server = HttpServer(build_app(self.engine, self.photo_root, self.access), sock)
+        app = build_app(self.engine, self.photo_root, self.access, self.preview_decodes)
+        self._server = HttpServer(app, sock)
         self._server.start(wait=False)
         try:
             self.engine.start(wait=False)
