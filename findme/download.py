@@ -17,7 +17,7 @@ import json
 import socket
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -32,12 +32,28 @@ MAX_API_BYTES = 8 * 1024 * 1024  # a page of 40 Mastodon posts is about 200 KB
 
 
 def _allowed(host: str, path: str, allowed: frozenset[str]) -> bool:
-    """Entries are `host` (any path) or `host/path-prefix/`."""
+    """Entries are `host` (any path) or `host/path-prefix/`; path is as its server reads it."""
     for entry in allowed:
         entry_host, _, prefix = entry.partition("/")
         if host == entry_host and (not prefix or path.startswith("/" + prefix)):
             return True
     return False
+
+
+def _server_path(path: str) -> str | None:
+    """The path as a server (or a proxy before it) reads it: percent-escapes decoded,
+    up to three times; None when any reading of it holds a `.` or `..` segment (also
+    `..;`, as Tomcat reads it) or a backslash (a `/` to some servers), which could
+    climb out of an allowed path prefix (a shared bucket's `/alice/../bob/`)."""
+    for _ in range(3):
+        segments = path.split("/")
+        if "\\" in path or any(s.split(";")[0] in (".", "..") for s in segments):
+            return None
+        decoded = unquote(path)
+        if decoded == path:
+            return path
+        path = decoded
+    return None  # still escaped after three readings: no photo's link is written so
 
 
 def check_url(url: str, allowed_hosts: frozenset[str]) -> str | None:
@@ -56,7 +72,10 @@ def check_url(url: str, allowed_hosts: frozenset[str]) -> str | None:
     if port not in (None, 443):
         return "only the standard https port is allowed"
     host = (parts.hostname or "").lower()
-    if not _allowed(host, parts.path, allowed_hosts):
+    path = _server_path(parts.path)
+    if path is None:
+        return "URLs whose path climbs out of its folder (.. or an escaped form) are refused"
+    if not _allowed(host, path, allowed_hosts):
         return f"{host or 'no host'}{parts.path} is not on an allowed media host"
     return None
 
