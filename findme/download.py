@@ -80,10 +80,23 @@ def check_url(url: str, allowed_hosts: frozenset[str]) -> str | None:
     return None
 
 
+# IPv6 forms that carry an IPv4 address (whose own checks then apply): NAT64's
+# well-known prefix (RFC 6052; a DNS64 network answers it for every IPv4-only
+# site), 6to4 (2002::/16) and IPv4-mapped. Refused outright: IPv4-compatible
+# (::/96, deprecated), NAT64's local-use prefix (RFC 8215) and Teredo, which no
+# public site needs and which Python's is_global lets through (some of them).
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NEVER = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+
+
 def _forbidden(address: str) -> bool:
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.teredo or any(ip in network for network in _NEVER):
+            return True
+        nat64 = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
+        ip = ip.ipv4_mapped or ip.sixtofour or nat64 or ip
     return not ip.is_global or ip.is_multicast
 
 
