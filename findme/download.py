@@ -27,6 +27,8 @@ from findme.images import MAX_PHOTO_BYTES, PhotoError
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
+HTTPS_PORT = 443  # the only port fetched (tests point it at their own TLS server)
+CA_BUNDLE: str | bool = True  # certifi's authorities (tests add their own)
 _CHUNK = 64 * 1024
 MAX_API_BYTES = 8 * 1024 * 1024  # a page of 40 Mastodon posts is about 200 KB
 
@@ -135,7 +137,7 @@ class _PinnedAdapter(HTTPAdapter):
         if isinstance(verify, str):
             pool_kwargs["ca_certs"] = verify
         return self.poolmanager.connection_from_host(
-            self.address, port=443, scheme="https", pool_kwargs=pool_kwargs
+            self.address, port=HTTPS_PORT, scheme="https", pool_kwargs=pool_kwargs
         )
 
 
@@ -150,6 +152,7 @@ def _pinned_session(url: str, allowed_hosts: frozenset[str]) -> Iterator[request
     address = resolve_public(host)
     with requests.Session() as session:
         session.trust_env = False
+        session.verify = CA_BUNDLE
         session.mount("https://", _PinnedAdapter(host, address))
         yield session
 

@@ -21,8 +21,10 @@ from findme.settings import Settings
 from findme.sources import mastodon_server
 from findme.sources.urls import UrlListSource
 from findme.stages.register import register_search
+from tests import fake_https, x_api
 from tests import mastodon_api as m
-from tests import x_api
+from tests import photo_variants as pv
+from tests.fake_https import serve_bytes
 
 BUCKET = "bucket.example.org"
 
@@ -107,3 +109,19 @@ def test_public_ipv6_addresses_still_pass(replaying, address: str) -> None:
     url = "https://photos.example.org/a.jpg"
     replaying([m.photo(url, "obama2.jpg")], dns={"photos.example.org": [address]})
     assert fetch(url, frozenset({"photos.example.org"}))[:2] == b"\xff\xd8"  # a JPEG
+
+
+# -- 8: a slow server's download or API call ends at a total deadline ------------------------
+
+MEDIA_HOST = "media.example.org"
+OBAMA_JPEG = (pv.PHOTOS / "obama.jpg").read_bytes()
+
+
+@pytest.fixture()
+def fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable]:
+    yield from fake_https.servers(tmp_path, monkeypatch)
+
+
+def test_a_photo_from_a_real_tls_server(fake_server) -> None:
+    fake_server([MEDIA_HOST], lambda h: serve_bytes(h, OBAMA_JPEG, "image/jpeg"))
+    assert fetch(f"https://{MEDIA_HOST}/a.jpg", frozenset({MEDIA_HOST})) == OBAMA_JPEG
