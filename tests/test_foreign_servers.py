@@ -7,24 +7,26 @@ or a real (TLS) server on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import responses
 
-from findme import replay
+from findme import download, replay
 from findme.download import fetch
 from findme.errors import BadRequest
 from findme.images import PhotoError
 from findme.settings import Settings
-from findme.sources import mastodon_server
+from findme.sources import SourceUnavailable, mastodon_server
+from findme.sources.mastodon_server import MastodonServer
 from findme.sources.urls import UrlListSource
 from findme.stages.register import register_search
 from tests import fake_https, x_api
 from tests import mastodon_api as m
 from tests import photo_variants as pv
-from tests.fake_https import serve_bytes
+from tests.fake_https import serve_bytes, trickle
 
 BUCKET = "bucket.example.org"
 
@@ -125,3 +127,38 @@ def fake_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
 def test_a_photo_from_a_real_tls_server(fake_server) -> None:
     fake_server([MEDIA_HOST], lambda h: serve_bytes(h, OBAMA_JPEG, "image/jpeg"))
     assert fetch(f"https://{MEDIA_HOST}/a.jpg", frozenset({MEDIA_HOST})) == OBAMA_JPEG
+
+
+SLOW_BODY = b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 1000000\r\n\r\n"
+SLOW_HEAD = b"HTTP/1.1 200 OK\r\nX-Slow: "  # the headers never end
+TRICKLE_SECONDS = 25.0  # how long the attack goes on; the deadline ends it far sooner
+
+
+@pytest.fixture()
+def short_deadlines(monkeypatch: pytest.MonkeyPatch) -> float:
+    """A download or API call may take 2 s in all (30 s and 20 s in production)."""
+    monkeypatch.setattr(download, "DOWNLOAD_SECONDS", 2.0, raising=False)
+    monkeypatch.setattr(download, "API_CALL_SECONDS", 2.0, raising=False)
+    return 2.0
+
+
+@pytest.mark.parametrize("head", [SLOW_BODY, SLOW_HEAD], ids=["body", "headers"])
+def test_a_media_host_sending_a_byte_at_a_time_is_cut_off(
+    fake_server, short_deadlines: float, head: bytes
+) -> None:
+    fake_server([MEDIA_HOST], lambda h: trickle(h, head, 0.3, TRICKLE_SECONDS))
+    started = time.monotonic()
+    with pytest.raises(PhotoError, match="download took longer than 2 s"):
+        fetch(f"https://{MEDIA_HOST}/a.jpg", frozenset({MEDIA_HOST}))
+    assert time.monotonic() - started < short_deadlines + 8  # 112 s of a worker before
+
+
+def test_a_mastodon_server_answering_a_byte_at_a_time_fails_that_server(
+    fake_server, short_deadlines: float
+) -> None:
+    slow = "slow.example"
+    fake_server([slow], lambda h: trickle(h, SLOW_BODY, 0.3, TRICKLE_SECONDS))
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match=f"{slow} .*took longer than 2 s"):
+        MastodonServer(slow, Settings.load({}, env={})).get(f"https://{slow}/api/v2/instance")
+    assert time.monotonic() - started < short_deadlines + 8
