@@ -43,6 +43,9 @@ DEFAULT_STRONG_DISTANCE = 0.5
 # OpenWhisk's default firesPerMinute (ansible group_vars: limits): FindMe paces its
 # fires under it unless told the namespace's own (the engine's limits: local/limits.py).
 DEFAULT_FIRES_PER_MINUTE = 60
+# The most photos one search or event lists (a named Mastodon server can claim any
+# number): its listing stops there and says so.
+DEFAULT_MAX_PHOTOS = 20_000
 # `findme serve` decodes this many photo previews at once (each may take about 300 MB).
 DEFAULT_PREVIEW_DECODES = 2
 # Bluesky's entryway: sessions are created there, and it serves app.bsky.* calls.
@@ -79,6 +82,7 @@ ENVIRONMENT: dict[str, str] = {
     "bluesky_app_password": "FINDME_BLUESKY_APP_PASSWORD",
     "bluesky_service": "FINDME_BLUESKY_SERVICE",
     "url_hosts": "FINDME_URL_HOSTS",
+    "max_photos": "FINDME_MAX_PHOTOS",
 }
 # Not action settings: read by the local engine and the CLI only.
 ENGINE_ENVIRONMENT = {
@@ -192,6 +196,7 @@ class Settings:
     bluesky_app_password: str | None = field(default=None, repr=False)
     bluesky_service: str = DEFAULT_BLUESKY_SERVICE
     url_hosts: frozenset[str] = frozenset()
+    max_photos: int = DEFAULT_MAX_PHOTOS
     # `findme serve`: origins whose pages may call it, host names it answers for.
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
@@ -300,4 +305,6 @@ class Settings:
             ),
             # Hosts an organiser's list of photo URLs may point at (else media_hosts).
             url_hosts=_hosts(value("url_hosts")) or _hosts(hosts),
+            # The most photos a search or an event lists, whatever its source claims.
+            max_photos=_int(value("max_photos"), DEFAULT_MAX_PHOTOS, 10, 1_000_000),
         )

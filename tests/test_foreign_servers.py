@@ -12,17 +12,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import responses
 
 from findme import download, replay
 from findme.download import fetch
 from findme.errors import BadRequest
 from findme.images import PhotoError
+from findme.jobs import JobStore, new_job_id
 from findme.settings import Settings
-from findme.sources import SourceUnavailable, mastodon_server
+from findme.sources import SearchCutShort, SourceUnavailable, mastodon_server
+from findme.sources.mastodon import MastodonSource
 from findme.sources.mastodon_server import MastodonServer
 from findme.sources.urls import UrlListSource
 from findme.stages.register import register_search
+from findme.stages.search import search
 from tests import fake_https, x_api
 from tests import mastodon_api as m
 from tests import photo_variants as pv
@@ -162,3 +166,102 @@ def test_a_mastodon_server_answering_a_byte_at_a_time_fails_that_server(
     with pytest.raises(SourceUnavailable, match=f"{slow} .*took longer than 2 s"):
         MastodonServer(slow, Settings.load({}, env={})).get(f"https://{slow}/api/v2/instance")
     assert time.monotonic() - started < short_deadlines + 8
+
+
+# -- 6: a caller-named Mastodon server cannot make a search unbounded ------------------------
+
+
+def timeline(pages: int, per_page: int = 40, photos_per_post: int = 1) -> list[dict]:
+    """#pycon on m.SERVER: `pages` pages of posts, each post with its own photos."""
+    interactions = []
+    for number in range(pages):
+        ids = [str(10_000 - number * per_page - i) for i in range(per_page)]
+        posts = [
+            m.status(
+                i,
+                m.ALICE,
+                [m.image(m.media_url(m.MEDIA, f"{i}x{k}")) for k in range(photos_per_post)],
+            )
+            for i in ids
+        ]
+        last = number == pages - 1
+        interactions.append(
+            m.tag_page(
+                m.SERVER,
+                posts,
+                max_id=None if number == 0 else str(int(ids[0]) + 1),
+                next_max_id=None if last else ids[-1],
+            )
+        )
+    return interactions
+
+
+def listed(source: MastodonSource) -> tuple[list[dict], str | None]:
+    entries: list[dict] = []
+    try:
+        for page, _ in source.pages(None):
+            entries += page
+    except SearchCutShort as cut:
+        return entries, str(cut)
+    return entries, None
+
+
+def test_a_post_with_twenty_thousand_attachments_gives_sixteen_photos(replaying) -> None:
+    replaying([m.instance(m.SERVER, m.MEDIA), *timeline(1, per_page=1, photos_per_post=20_000)])
+    entries, warning = listed(MastodonSource(Settings.load({}, env={}), [m.SERVER], ["pycon"]))
+    assert warning is None
+    assert len(entries) == 16  # 20,000 before
+
+
+def test_an_instance_naming_thousands_of_media_hosts_is_taken_at_its_first(replaying) -> None:
+    described = m.instance(m.SERVER, m.MEDIA)
+    described["json"]["icon"] = [
+        {"src": f"https://icons{n}.example/i.png", "size": "36x36"} for n in range(20_000)
+    ]
+    replaying([described, *timeline(1)])
+    info = MastodonServer(m.SERVER, Settings.load({}, env={})).info()
+    assert info.hosts == {m.SERVER, m.MEDIA, "icons0.example"}
+    entries, _ = listed(MastodonSource(Settings.load({}, env={}), [m.SERVER], ["pycon"]))
+    # Each queued photo carries where it may be downloaded from: two hosts, not 20,001.
+    assert {tuple(e["hosts"]) for e in entries} == {(m.MEDIA, m.SERVER)}
+    assert max(len(json.dumps(e)) for e in entries) < 1000
+
+
+def test_a_worker_remembers_a_bounded_number_of_servers(replaying) -> None:
+    servers = [f"server{n}.example" for n in range(100)]
+    replaying([m.instance(s, f"files.{s}") for s in servers])
+    for server in servers:
+        MastodonServer(server, Settings.load({}, env={})).info()
+    assert len(mastodon_server._instances) <= 64
+    assert "server99.example" in mastodon_server._instances  # the newest are kept
+
+
+def new_event(redis_client: redis.Redis, **fields: str) -> str:
+    """A Mastodon event's record, as create_event writes it (no listing started)."""
+    event_id = new_job_id()
+    JobStore(redis_client, 3600).create(
+        event_id,
+        {
+            "job_id": event_id,
+            "role": "event",
+            "source": "mastodon",
+            "servers": json.dumps([m.SERVER]),
+            "tags": json.dumps(["pycon"]),
+            "max_posts": "1000",
+            **fields,
+        },
+    )
+    return event_id
+
+
+def test_the_photos_a_listing_registers_are_bounded(replaying, redis_client: redis.Redis) -> None:
+    replaying([m.instance(m.SERVER, m.MEDIA), *timeline(3)])  # 120 photos
+    event_id = new_event(redis_client)
+    assert search({"job_id": event_id, "max_photos": "50"})["state"] == "comparing"
+    store = JobStore(redis_client, 3600)
+    assert store.progress(event_id)["photos_total"] == 50  # 120 before: no bound at all
+    assert store.queued(event_id) == 50
+    assert store.fields(event_id)["warning"] == (
+        "the listing stopped at 50 photos, the most one search or event reads (max_photos): "
+        "the photos listed so far are compared"
+    )

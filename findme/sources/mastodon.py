@@ -24,10 +24,14 @@ from findme.errors import BadRequest
 from findme.jobs import JobStore
 from findme.settings import Settings
 from findme.sources import SearchCutShort, SourceUnavailable
-from findme.sources.mastodon_server import MastodonServer, ServerInfo
+from findme.sources.mastodon_server import MastodonServer, ServerInfo, https_host
 from findme.store import job_store
 
-PAGE_LIMIT = 40  # Mastodon's largest page of a timeline
+PAGE_LIMIT = 40  # Mastodon's largest page of a timeline (a server giving more is cut there)
+# Mastodon posts hold at most 4 attachments, and it shows at most 16 of a post from
+# another server (its max_media_attachments_from_activitypub): a post claiming
+# 20,000 is read at its first 16.
+MAX_ATTACHMENTS_PER_POST = 16
 MAX_TAGS = 5  # the tag of the path and up to 4 more with any[]
 MAX_SERVERS = 10
 DEFAULT_MAX_POSTS = 1000  # posts read per server
@@ -116,12 +120,15 @@ def photos_of(
             continue
         author = (status.get("account") or {}).get("acct")
         post_url = status.get("url") or status.get("uri")
-        for media in status.get("media_attachments") or []:
+        for media in (status.get("media_attachments") or [])[:MAX_ATTACHMENTS_PER_POST]:
             if not isinstance(media, dict) or media.get("type") != "image":
                 continue
             url = media.get("url")
             if not isinstance(url, str) or not url:
                 continue
+            # Where it may be downloaded from: the server, and its media host if the
+            # photo is there (one host an entry, never the server's whole list).
+            photo_host = https_host(url)
             entry: dict[str, Any] = {
                 "photo": url,
                 # Where the photo was first posted: the same on every server that has it.
@@ -129,7 +136,7 @@ def photos_of(
                 "post_url": post_url,
                 "author": author,
                 "server": server,
-                "hosts": sorted(hosts),
+                "hosts": sorted({server} | ({photo_host} & hosts if photo_host else set())),
             }
             if media.get("description"):
                 entry["alt"] = str(media["description"])[:1500]
@@ -215,7 +222,7 @@ class MastodonSource:
                     response = server.get(url, params)
                     if response.status_code != 200 or not isinstance(response.json, list):
                         raise server.refused(response, f"reading #{self.tags[0]}")
-                    statuses = response.json[: self.max_posts - posts]
+                    statuses = response.json[: min(PAGE_LIMIT, self.max_posts - posts)]
                     # Newest first: a live event's next reading stops at what it read before.
                     seen_before = _as_id(self.since.get(host))
                     fresh = [s for s in statuses if (_post_id(s) or 0) > seen_before]

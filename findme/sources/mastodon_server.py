@@ -18,6 +18,12 @@ from findme.sources.pacing import remaining, reset_time, wait_until
 MAX_RETRIES = 2
 MAX_RATE_LIMIT_WAITS = 2
 INSTANCE_CACHE_SECONDS = 600
+# A warm worker remembers this many servers' descriptions (callers name servers).
+MAX_CACHED_INSTANCES = 64
+# Mastodon serves its uploads from one media host (thumbnail and icons share it):
+# a description naming more is taken at its first few, never at thousands.
+MAX_MEDIA_HOSTS = 2
+MAX_ICONS_READ = 20
 
 
 class RateLimited(SourceUnavailable):
@@ -100,6 +106,8 @@ class MastodonServer:
         )
         hosts = frozenset({self.host, *_media_hosts(document)})
         info = ServerInfo(hosts, access if isinstance(access, dict) else {})
+        if len(_instances) >= MAX_CACHED_INSTANCES:
+            del _instances[min(_instances, key=lambda h: _instances[h][0])]  # the oldest
         _instances[self.host] = (time.time(), info)
         return info
 
@@ -126,14 +134,28 @@ class MastodonServer:
         return SourceUnavailable(f"{self.host} failed while {what} (HTTP {code})")
 
 
-def _media_hosts(document: dict[str, Any]) -> set[str]:
+def _media_hosts(document: dict[str, Any]) -> list[str]:
     """Where the server keeps its uploads: the host of its thumbnail and icons, which
-    Mastodon serves from its media host (files.mastodon.social for mastodon.social)."""
+    Mastodon serves from its media host (files.mastodon.social for mastodon.social);
+    the first MAX_MEDIA_HOSTS named, whatever the description holds."""
     thumbnail = document.get("thumbnail")
     urls = [thumbnail.get("url") if isinstance(thumbnail, dict) else thumbnail]
-    urls += [i.get("src") for i in document.get("icon") or [] if isinstance(i, dict)]
-    return {
-        (urlsplit(url).hostname or "").lower()
-        for url in urls
-        if isinstance(url, str) and url.startswith("https://") and urlsplit(url).hostname
-    }
+    icons = document.get("icon")
+    if isinstance(icons, list):
+        urls += [i.get("src") for i in icons[:MAX_ICONS_READ] if isinstance(i, dict)]
+    hosts: list[str] = []
+    for url in urls:
+        host = https_host(url)
+        if host and host not in hosts:
+            hosts.append(host)
+    return hosts[:MAX_MEDIA_HOSTS]
+
+
+def https_host(url: Any) -> str | None:
+    """The host of an https URL a server gave, lower-case; None for anything else."""
+    if not isinstance(url, str) or len(url) > 2048 or not url.startswith("https://"):
+        return None
+    try:
+        return (urlsplit(url).hostname or "").lower() or None
+    except ValueError:  # a malformed authority ('https://[x/')
+        return None

@@ -49,7 +49,9 @@ def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings)
     if is_event and cursor is None:
         store.start_reading(job_id)
     try:
-        for entries, next_cursor in source.pages(cursor):
+        for page, next_cursor in source.pages(cursor):
+            room = settings.max_photos - (store.progress(job_id) or {}).get("photos_total", 0)
+            entries = page[: max(room, 0)]
             if is_event:
                 store.count(job_id, "pages_read")  # listing requests the event paid for
                 store.mark_listed(job_id, [entry["photo"] for entry in entries])
@@ -58,6 +60,10 @@ def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings)
                     store.set_state(job_id, State.COMPARING)
                 wake_compare(job_id, store, settings)
             store.update(job_id, listing_cursor=next_cursor or "")
+            # Full: photos left unlisted (on this page, or on pages to come).
+            if len(page) > room or (len(page) == room and next_cursor is not None):
+                store.update(job_id, warning=_full(settings))
+                return "cut"
             if next_cursor is None:
                 return "complete"
             if seconds_left(settings) < HANDOVER_SECONDS:
@@ -66,6 +72,13 @@ def _list(job_id: str, job: dict[str, str], store: JobStore, settings: Settings)
         store.update(job_id, warning=str(cut))
         return "cut"
     return "complete"
+
+
+def _full(settings: Settings) -> str:
+    return (
+        f"the listing stopped at {settings.max_photos} photos, the most one search or "
+        "event reads (max_photos): the photos listed so far are compared"
+    )
 
 
 def search(args: dict[str, Any]) -> dict[str, Any]:
