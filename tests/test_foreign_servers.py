@@ -265,3 +265,124 @@ def test_the_photos_a_listing_registers_are_bounded(replaying, redis_client: red
         "the listing stopped at 50 photos, the most one search or event reads (max_photos): "
         "the photos listed so far are compared"
     )
+
+
+# -- 14: a server's malformed answer fails that server, never the search --------------------
+
+
+def good_second_server() -> list[dict]:
+    """fosstodon.example, answering as Mastodon does: two photos."""
+    posts = [
+        m.status("2002", m.BOB, [m.image(m.media_url(m.SECOND_MEDIA, "b1"))], server=m.SECOND),
+        m.status("2001", m.CAROL, [m.image(m.media_url(m.SECOND_MEDIA, "c1"))], server=m.SECOND),
+    ]
+    return [m.instance(m.SECOND, m.SECOND_MEDIA), m.tag_page(m.SECOND, posts)]
+
+
+def first_server(**page_changes: object) -> tuple[dict, dict]:
+    """mastodon.example's description and first page (one post of alice's, with a next
+    page), for a test to spoil."""
+    alice = m.status("1001", m.ALICE, [m.image(m.media_url(m.MEDIA, "a1"))])
+    page = m.tag_page(m.SERVER, [alice], next_max_id="1001")
+    page.update(page_changes)
+    return m.instance(m.SERVER, m.MEDIA), page
+
+
+def account_a_list() -> list[dict]:
+    instance, page = first_server()
+    page["json"].append(m.status("1000", m.BOB, [m.image(m.media_url(m.MEDIA, "b"))]))
+    page["json"][-1]["account"] = ["not", "an", "object"]
+    return [instance, page, m.tag_page(m.SERVER, [], max_id="1001")]
+
+
+def configuration_a_list() -> list[dict]:
+    instance, page = first_server()
+    instance["json"]["configuration"] = ["timelines_access"]
+    return [instance, page, m.tag_page(m.SERVER, [], max_id="1001")]
+
+
+def remote_url_an_object() -> list[dict]:
+    instance, page = first_server()
+    page["json"][0]["media_attachments"][0]["remote_url"] = {"href": "https://x.example/a"}
+    return [instance, page, m.tag_page(m.SERVER, [], max_id="1001")]
+
+
+def attachments_a_number() -> list[dict]:
+    instance, page = first_server()
+    page["json"].append(m.status("1000", m.BOB, []))
+    page["json"][-1]["media_attachments"] = 7
+    return [instance, page, m.tag_page(m.SERVER, [], max_id="1001")]
+
+
+def bad_next_link() -> list[dict]:
+    instance, page = first_server()
+    page["headers"]["Link"] = f'<https://[{m.SERVER}/api/v1/timelines/tag/pycon>; rel="next"'
+    return [instance, page]
+
+
+def reset(value: str, status: int = 200) -> Callable[[], list[dict]]:
+    def spoiled() -> list[dict]:
+        instance, page = first_server()
+        headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": value}
+        if status == 429:
+            limited = m.error(page["url"], 429, "Too many requests", **headers)
+            return [instance, limited, limited, limited]
+        page["headers"].update(headers)
+        return [instance, page]
+
+    return spoiled
+
+
+LIMITED = "mastodon.example's rate limit (300 requests per 5 minutes) was reached"
+
+
+@pytest.mark.parametrize(
+    ("spoiled", "first_photos", "warning"),
+    [
+        (account_a_list, ["a1"], None),  # the post without an author is left out
+        (configuration_a_list, ["a1"], None),  # no word on access: public
+        (remote_url_an_object, ["a1"], None),  # its own URL is its origin
+        (attachments_a_number, ["a1"], None),
+        (bad_next_link, ["a1"], None),  # no next page
+        (reset("1e308"), ["a1"], f"mastodon.example after 1 posts: {LIMITED}"),
+        (reset("NaN", 429), [], f"mastodon.example: {LIMITED}"),
+        (reset("inf", 429), [], f"mastodon.example: {LIMITED}"),
+        (reset("9" * 5000), ["a1"], f"mastodon.example after 1 posts: {LIMITED}"),
+    ],
+    ids=[
+        "account-a-list",
+        "configuration-a-list",
+        "remote_url-an-object",
+        "attachments-a-number",
+        "a-broken-next-link",
+        "reset-1e308",
+        "reset-NaN",
+        "reset-inf",
+        "reset-of-5000-digits",
+    ],
+)
+def test_a_malformed_answer_fails_its_server_not_the_search(
+    replaying, spoiled: Callable[[], list[dict]], first_photos: list[str], warning: str | None
+) -> None:
+    replaying([*spoiled(), *good_second_server()])
+    source = MastodonSource(Settings.load({}, env={}), [m.SERVER, m.SECOND], ["pycon"])
+    entries, cut = listed(source)
+    names = [e["photo"].rsplit("/", 1)[1].removesuffix(".jpg") for e in entries]
+    assert names == [*first_photos, "b1", "c1"]  # the other server's photos are kept
+    if warning is None:
+        assert cut is None
+    else:
+        assert cut.startswith(f"the Mastodon search was cut short: {warning}; it resets at ")
+
+
+def test_the_job_warning_names_the_server_that_failed(replaying, redis_client: redis.Redis) -> None:
+    replaying([*reset("NaN", 429)(), *good_second_server()])
+    event_id = new_event(redis_client, servers=json.dumps([m.SERVER, m.SECOND]))
+    search({"job_id": event_id})
+    store = JobStore(redis_client, 3600)
+    assert store.progress(event_id)["photos_total"] == 2  # before: failed, "ValueError"
+    job = store.fields(event_id)
+    assert job["state"] != "failed"
+    assert job["warning"].startswith(
+        f"the Mastodon search was cut short: mastodon.example: {LIMITED}"
+    )

@@ -101,11 +101,13 @@ class MastodonServer:
         if response.status_code != 200 or document is None:
             # No word on a media host: downloads only from the server itself.
             return ServerInfo(frozenset({self.host}))
-        access = ((document.get("configuration") or {}).get("timelines_access") or {}).get(
-            "hashtag_feeds"
+        access = as_dict(
+            as_dict(as_dict(document.get("configuration")).get("timelines_access")).get(
+                "hashtag_feeds"
+            )
         )
         hosts = frozenset({self.host, *_media_hosts(document)})
-        info = ServerInfo(hosts, access if isinstance(access, dict) else {})
+        info = ServerInfo(hosts, {k: v for k, v in access.items() if isinstance(v, str)})
         if len(_instances) >= MAX_CACHED_INSTANCES:
             del _instances[min(_instances, key=lambda h: _instances[h][0])]  # the oldest
         _instances[self.host] = (time.time(), info)
@@ -132,6 +134,11 @@ class MastodonServer:
         if code == 422:
             return SourceUnavailable(f"{self.host} refused the search while {what} (HTTP 422)")
         return SourceUnavailable(f"{self.host} failed while {what} (HTTP {code})")
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object of a server's answer, or {} when the server put something else there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _media_hosts(document: dict[str, Any]) -> list[str]:
