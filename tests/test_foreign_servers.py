@@ -15,7 +15,7 @@ import pytest
 import redis
 import responses
 
-from findme import download, replay
+from findme import download, event_admin, replay
 from findme.download import fetch
 from findme.errors import BadRequest
 from findme.images import PhotoError
@@ -27,6 +27,7 @@ from findme.sources.mastodon_server import MastodonServer
 from findme.sources.urls import UrlListSource
 from findme.stages.register import register_search
 from findme.stages.search import search
+from findme.state import keys
 from tests import fake_https, x_api
 from tests import mastodon_api as m
 from tests import photo_variants as pv
@@ -76,12 +77,15 @@ def test_photos_under_the_prefix_are_still_allowed() -> None:
 def replaying(tmp_path: Path) -> Iterator[Callable[..., None]]:
     """Answers the process's HTTP calls and DNS look-ups from a cassette."""
 
-    def start(interactions: list[dict], dns: dict[str, list[str]] | None = None) -> None:
+    def start(
+        interactions: list[dict], dns: dict[str, list[str]] | None = None
+    ) -> responses.RequestsMock:
         mastodon_server._instances.clear()
         path = x_api.write_cassette(tmp_path, interactions)
         if dns is not None:
             path.write_text(json.dumps({**json.loads(path.read_text()), "dns": dns}))
         mocks.append(replay.install(path))
+        return mocks[-1]
 
     mocks: list[responses.RequestsMock] = []
     yield start
@@ -386,3 +390,74 @@ def test_the_job_warning_names_the_server_that_failed(replaying, redis_client: r
     assert job["warning"].startswith(
         f"the Mastodon search was cut short: mastodon.example: {LIMITED}"
     )
+
+
+# -- 7: a listing stops at its next page once its job is cancelled or deleted ---------------
+
+
+def listing_with_a_second_page_that(
+    replaying, does: Callable[[], None]
+) -> tuple[responses.RequestsMock, list[str]]:
+    """Three pages of 40 photos on mastodon.example; asking for the second one does
+    something first (a person cancels or deletes while the listing runs)."""
+    pages = timeline(3)
+    mock = replaying([m.instance(m.SERVER, m.MEDIA), pages[0], pages[2]])
+
+    def second_page(request: object) -> tuple[int, dict, str]:
+        does()
+        return 200, pages[1]["headers"], json.dumps(pages[1]["json"])
+
+    mock.add_callback("GET", pages[1]["url"], callback=second_page)
+    return mock, [page["url"] for page in pages]
+
+
+def asked(mock: responses.RequestsMock) -> list[str]:
+    return [c.request.url for c in mock.calls if "/timelines/tag/" in c.request.url]
+
+
+def keys_of(redis_client: redis.Redis, job_id: str) -> list[bytes]:
+    return sorted(redis_client.scan_iter(match=f"{keys.job_key(job_id)}*"))
+
+
+def test_a_deleted_event_stops_listing_and_no_key_of_it_comes_back(
+    replaying, redis_client: redis.Redis
+) -> None:
+    event_id = new_event(redis_client)
+    store = JobStore(redis_client, 3600)
+    settings = Settings.load({}, env={})
+    mock, urls = listing_with_a_second_page_that(
+        replaying, lambda: event_admin.delete(event_id, store, settings)
+    )
+    stopped = search({"job_id": event_id})
+    assert keys_of(redis_client, event_id) == []  # :origins, :listed came back before
+    assert asked(mock) == urls[:2]  # the third page is never asked for
+    assert stopped == {"job_id": event_id, "state": "deleted", "stopped": True}
+
+
+def test_a_cancelled_event_stops_listing_at_its_next_page(
+    replaying, redis_client: redis.Redis
+) -> None:
+    event_id = new_event(redis_client)
+    store = JobStore(redis_client, 3600)
+    mock, urls = listing_with_a_second_page_that(replaying, lambda: store.cancel(event_id))
+    assert search({"job_id": event_id})["state"] == "cancelled"
+    assert asked(mock) == urls[:2]
+    assert store.progress(event_id)["photos_total"] == 40  # the first page's; 120 before
+    assert store.queued(event_id) == 40
+
+
+def test_a_deleted_search_of_an_event_never_comes_back_while_the_event_lists(
+    replaying, redis_client: redis.Redis
+) -> None:
+    """The event a person's search created quietly goes on listing (the next person
+    gets it for nothing); the deleted search's keys never come back."""
+    event_id = new_event(redis_client, implicit="1")
+    store = JobStore(redis_client, 3600)
+    search_id = new_job_id()
+    store.create(search_id, {"job_id": search_id, "event": event_id, "references": "[]"})
+    store.follow(event_id, search_id)
+    mock, urls = listing_with_a_second_page_that(replaying, lambda: store.delete(search_id))
+    search({"job_id": event_id})
+    assert asked(mock) == urls
+    assert store.progress(event_id)["photos_total"] == 120
+    assert keys_of(redis_client, search_id) == []

@@ -21,9 +21,9 @@ from urllib.parse import quote, urlsplit
 
 from findme.download import ApiResponse, fetch
 from findme.errors import BadRequest
-from findme.jobs import JobStore
+from findme.jobs import FINAL_STATES, JobStore
 from findme.settings import Settings
-from findme.sources import SearchCutShort, SourceUnavailable
+from findme.sources import ListingStopped, SearchCutShort, SourceUnavailable
 from findme.sources.mastodon_server import MastodonServer, ServerInfo, as_dict, https_host
 from findme.store import job_store
 
@@ -207,6 +207,9 @@ class MastodonSource:
         """Entries whose photo was not listed before from another server."""
         copies = [(e["origin"], e["photo"]) for e in entries]
         if self.store is not None and self.job_id:
+            # Checked before each page's claims: a deleted job's origins never come back.
+            if self.store.state(self.job_id) in (None, *FINAL_STATES):
+                raise ListingStopped(self.job_id)
             owners = self.store.claim_origins(self.job_id, copies)
         else:
             owners = [self._origins.setdefault(origin, copy) for origin, copy in copies]
