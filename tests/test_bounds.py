@@ -20,6 +20,8 @@ from PIL import Image
 
 from findme.local import photo_routes
 from findme.local.runner import LocalFindMe
+from findme.local.server import PARAMETERS_NOT_ALLOWED
+from findme.state import keys
 from tests import photo_variants as pv
 
 SECRET = "s3cret"
@@ -124,3 +126,21 @@ def test_previews_decode_a_bounded_few_at_once(
         answers = list(pool.map(lambda _: httpx.get(url, timeout=120), range(6)))
     assert [a.status_code for a in answers] == [200] * 6
     assert most == AT_ONCE  # 10 at once (3.27 GB) before
+
+
+# -- 9: the photo root is the engine's, never a web caller's --------------------------------
+
+
+@pytest.mark.parametrize("served", [None, "photos"], ids=["without --photos", "with --photos"])
+def test_a_web_caller_cannot_name_the_photo_root(
+    redis_client: redis.Redis, photo_root: Path, served: str | None
+) -> None:
+    with LocalFindMe(photo_root=photo_root if served else None, compare_workers=1) as local:
+        asked = {"folder": "etc", "photo_root": "/", "reference_path": "hostname"}
+        answer = httpx.post(
+            f"{local.api_host}/api/v1/web/guest/findme/register_search.json", json=asked
+        )
+    assert answer.status_code == 400  # before: a search of / without --photos
+    assert answer.json()["error"] == PARAMETERS_NOT_ALLOWED
+    records = redis_client.scan_iter(match=keys.job_key("*"), _type="hash")
+    assert b"/" not in {redis_client.hget(key, "photo_root") for key in records}

@@ -68,9 +68,9 @@ class LocalFindMe:
         # as wskdeploy would from CI's; the actions never see this process's environment.
         manifest = load_manifest(self.manifest_path, {**os.environ, "REDIS_URL": self.redis_url})
         workers = self.compare_workers or os.cpu_count() or 1
-        local_inputs: dict[str, str] = {}
-        if self.photo_root:
-            local_inputs["photo_root"] = str(self.photo_root)  # this machine's only
+        # Bound always, empty without --photos: a web caller's photo_root is refused
+        # (final), never taken as a folder on this machine to look into.
+        local_inputs = {"photo_root": str(self.photo_root or "")}
         if not manifest.inputs.get("compare_activations"):
             local_inputs["compare_activations"] = str(workers)  # one per warm worker
         config = EngineConfig(
