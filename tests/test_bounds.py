@@ -8,6 +8,9 @@ tests/test_foreign_servers.py; docs/security.md lists every one and what stops i
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
 import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +22,7 @@ import redis
 from PIL import Image
 
 from findme.local import photo_routes
+from findme.local.engine import GUEST_AUTH
 from findme.local.runner import LocalFindMe
 from findme.local.server import PARAMETERS_NOT_ALLOWED
 from findme.state import keys
@@ -144,3 +148,41 @@ def test_a_web_caller_cannot_name_the_photo_root(
     assert answer.json()["error"] == PARAMETERS_NOT_ALLOWED
     records = redis_client.scan_iter(match=keys.job_key("*"), _type="hash")
     assert b"/" not in {redis_client.hget(key, "photo_root") for key in records}
+
+
+# -- 13: a web secret does not leave the REST API on the published guest key ---------------
+
+
+def serve(*flags: str) -> tuple[subprocess.Popen, str, str]:
+    """`findme serve` on a free port: the process, its API host and the key it printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "findme", "serve", "--port", "0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = [process.stdout.readline() for _ in range(3)]
+    api = next(line for line in lines if "OpenWhisk API:" in line).split()
+    return process, api[2], api[4]
+
+
+@pytest.mark.parametrize("flags", [("--web-secret", SECRET), ("--host", "0.0.0.0")])
+def test_a_protected_server_makes_a_key_of_its_own(redis_client: redis.Redis, flags) -> None:
+    process, api, key = serve(*flags)
+    try:
+        assert key != GUEST_AUTH
+        api = api.replace("0.0.0.0", "127.0.0.1")
+        activations = f"{api}/api/v1/namespaces/_/activations"
+        guest = httpx.get(activations, auth=tuple(GUEST_AUTH.split(":", 1)))
+        assert guest.status_code == 401  # 200 before: the guest key listed everything
+        assert httpx.get(activations, auth=tuple(key.split(":", 1))).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+
+
+def test_a_local_server_without_a_secret_keeps_the_guest_key(redis_client: redis.Redis) -> None:
+    process, _, key = serve()
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert key == GUEST_AUTH  # wsk and the clients work unchanged
