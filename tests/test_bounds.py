@@ -21,6 +21,7 @@ import pytest
 import redis
 from PIL import Image
 
+from findme.jobs import JobStore, new_job_id
 from findme.local import photo_routes
 from findme.local.engine import GUEST_AUTH
 from findme.local.runner import LocalFindMe
@@ -186,3 +187,23 @@ def test_a_local_server_without_a_secret_keeps_the_guest_key(redis_client: redis
     process.send_signal(signal.SIGTERM)
     process.communicate(timeout=60)
     assert key == GUEST_AUTH  # wsk and the clients work unchanged
+
+
+# -- 15: cancel_search changes data, so only on POST ------------------------------------------
+
+
+def test_a_link_cannot_cancel_a_search(local: LocalFindMe, redis_client: redis.Redis) -> None:
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    store.create(job_id, {"job_id": job_id, "source": "folder", "folder": "event"})
+    action = f"{local.api_host}/api/v1/web/guest/findme/cancel_search"
+    refused = httpx.get(f"{action}.http?job_id={job_id}")
+    assert refused.status_code == 405
+    assert refused.json()["error"] == (
+        "cancel_search changes data: send it as a POST request, not GET"
+    )
+    assert httpx.head(f"{action}.http?job_id={job_id}").status_code == 405
+    httpx.get(f"{action}.json?job_id={job_id}")  # refused the same way, whatever its status
+    assert store.state(job_id) == "queued"  # before: cancelled by an <img> or a prefetch
+    posted = httpx.post(f"{action}.http", json={"job_id": job_id})
+    assert posted.json() == {"job_id": job_id, "state": "cancelled", "cancelled": True}

@@ -13,6 +13,7 @@ from findme.store import job_store
 
 def cancel_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
+    params.require_post(args, "cancel_search")
     job_id = params.job_id(args)
     state, stopped = job_store(settings).cancel(job_id)
     if state == "unknown":
