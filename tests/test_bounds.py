@@ -207,3 +207,14 @@ def test_a_link_cannot_cancel_a_search(local: LocalFindMe, redis_client: redis.R
     assert store.state(job_id) == "queued"  # before: cancelled by an <img> or a prefetch
     posted = httpx.post(f"{action}.http", json={"job_id": job_id})
     assert posted.json() == {"job_id": job_id, "state": "cancelled", "cancelled": True}
+
+
+# -- 15: no other site frames the page -----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html", "/findme/folders"])
+def test_no_other_site_may_frame_the_page(local: LocalFindMe, path: str) -> None:
+    answer = httpx.get(f"{local.api_host}{path}")
+    assert answer.status_code == 200
+    assert answer.headers["content-security-policy"] == "frame-ancestors 'self'"
+    assert answer.headers["x-frame-options"] == "SAMEORIGIN"
