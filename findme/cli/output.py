@@ -7,6 +7,14 @@ from typing import Any
 from findme.settings import SURE_FIND_PER_MIN_FACE, Settings
 
 
+def printable(text: Any) -> str:
+    """Text a caller chose (a query, an event's name, a photo's path), safe to print on
+    the operator's terminal: control characters (escape sequences that set a window's
+    title, write the clipboard or move the cursor) and bidi overrides are shown as
+    escapes, never sent to the terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))
+
+
 def count(number: int, thing: str) -> str:
     return f"{number} {thing}" + ("" if number == 1 else "s")
 
