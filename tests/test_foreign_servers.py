@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import redis
 import responses
 
 from findme import download, event_admin, replay
+from findme.cli import build_parser
 from findme.download import fetch
 from findme.errors import BadRequest
 from findme.images import PhotoError
@@ -461,3 +463,45 @@ def test_a_deleted_search_of_an_event_never_comes_back_while_the_event_lists(
     assert asked(mock) == urls
     assert store.progress(event_id)["photos_total"] == 120
     assert keys_of(redis_client, search_id) == []
+
+
+# -- 15: the CLI's zip reads every source's matches, named without .. ------------------------
+
+
+def test_the_cli_zip_reads_mastodon_matches_and_names_them_safely(
+    replaying, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    photo = m.media_url(m.MEDIA, "obama2")
+    hostile = photo + "#/../../../../../tmp/evil.jpg"  # a server's URL, with a fragment
+    replaying([m.instance(m.SERVER, m.MEDIA), m.photo(photo, "obama2.jpg")])
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    store.create(
+        job_id,
+        {"job_id": job_id, "source": "mastodon", "servers": json.dumps([m.SERVER]), "query": "x"},
+    )
+    for url in (photo, hostile):
+        match = {"photo": url, "distance": 0.4, "box": [1, 2, 3, 0], "confidence": "strong"}
+        assert store.set_match(job_id, url, match)
+    out = tmp_path / "matches.zip"
+    args = build_parser().parse_args(["report", job_id, "--format", "zip", "--output", str(out)])
+    assert args.run(args) == 0  # before: "2 could not be read" (X's media host only)
+    names = zipfile.ZipFile(out).namelist()
+    path = photo.removeprefix("https://")
+    assert names == [path, path.replace(".jpg", "-2.jpg")]  # before: ".../../../tmp/evil.jpg"
+
+
+def test_the_cli_zip_reads_an_organisers_photo_links(
+    replaying, redis_client: redis.Redis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FINDME_URL_HOSTS", f"{BUCKET}/alice/")
+    photo = f"https://{BUCKET}/alice/a.jpg"
+    replaying([m.photo(photo, "obama2.jpg")])
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    store.create(job_id, {"job_id": job_id, "source": "urls"})
+    store.set_match(job_id, photo, {"photo": photo, "distance": 0.4, "box": [1, 2, 3, 0]})
+    out = tmp_path / "matches.zip"
+    args = build_parser().parse_args(["report", job_id, "--format", "zip", "--output", str(out)])
+    assert args.run(args) == 0
+    assert zipfile.ZipFile(out).namelist() == [f"{BUCKET}/alice/a.jpg"]
