@@ -24,6 +24,7 @@ from PIL import Image
 from findme.jobs import JobStore, new_job_id
 from findme.local import photo_routes
 from findme.local.engine import GUEST_AUTH
+from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
 from findme.local.server import PARAMETERS_NOT_ALLOWED
 from findme.state import keys
@@ -236,3 +237,30 @@ def test_findme_jobs_shows_a_callers_query_escaped(redis_client: redis.Redis) ->
     assert "\x1b" not in listed.stdout and "\x07" not in listed.stdout  # sent raw before
     assert "\u202e" not in listed.stdout
     assert line.endswith("#pycon \\x1b]0;pwned\\x07\\x1b]52;c;Y3VybCBldmlsfHNo\\x07 \\u202eevil")
+
+
+# -- 15: one caller's burst does not lock the others out ------------------------------------
+
+
+def test_one_callers_burst_leaves_the_others_their_share(redis_client: redis.Redis) -> None:
+    """A namespace of 20 invocations a minute: a caller sending 25 gets its 10, and
+    another caller still gets through (before: the burst spent the namespace's 20 and
+    everyone got 429 until the minute turned)."""
+    with LocalFindMe(
+        photo_root=None, compare_workers=1, limits=Limits(invocations_per_minute=20)
+    ) as local:
+        sources = f"{local.api_host}/api/v1/web/guest/findme/sources.json"
+
+        def calls(caller: str, count: int) -> list[httpx.Response]:
+            # A proxy on this machine names its callers (uvicorn trusts 127.0.0.1's).
+            return [httpx.get(sources, headers={"X-Forwarded-For": caller}) for _ in range(count)]
+
+        burst = calls("203.0.113.7", 25)
+        others = calls("198.51.100.9", 5)
+    assert [a.status_code for a in others] == [200] * 5
+    refused = [a for a in burst if a.status_code == 429]
+    assert refused  # at most 10 a minute each: 25 never all pass, even across a minute
+    assert refused[0].json()["error"] == (
+        "Too many requests from your address in the last minute (count: 11, allowed: 10): "
+        "others use this FindMe too; try again in a minute."
+    )

@@ -291,6 +291,7 @@ def build_app(
             params = await _web_params(request, payload_limit)
             if set(params) & (engine.immutable_parameters(action) | RESERVED):
                 raise RequestRefused(400, PARAMETERS_NOT_ALLOWED)
+            engine.callers.attempt(request.client.host if request.client else None)
             activation = engine.invoke(action, {**params, **_web_context(request)})
         except RequestRefused as error:
             return refusal(error.status, str(error), CORS)
