@@ -23,7 +23,7 @@ from findme.errors import BadRequest
 from findme.images import PhotoError
 from findme.jobs import JobStore, new_job_id
 from findme.settings import Settings
-from findme.sources import SearchCutShort, SourceUnavailable, mastodon_server
+from findme.sources import SourceUnavailable, mastodon_server
 from findme.sources.mastodon import MastodonSource
 from findme.sources.mastodon_server import MastodonServer
 from findme.sources.urls import UrlListSource
@@ -34,6 +34,7 @@ from tests import fake_https, x_api
 from tests import mastodon_api as m
 from tests import photo_variants as pv
 from tests.fake_https import serve_bytes, trickle
+from tests.listing import listed
 
 BUCKET = "bucket.example.org"
 
@@ -200,16 +201,6 @@ def timeline(pages: int, per_page: int = 40, photos_per_post: int = 1) -> list[d
             )
         )
     return interactions
-
-
-def listed(source: MastodonSource) -> tuple[list[dict], str | None]:
-    entries: list[dict] = []
-    try:
-        for page, _ in source.pages(None):
-            entries += page
-    except SearchCutShort as cut:
-        return entries, str(cut)
-    return entries, None
 
 
 def test_a_post_with_twenty_thousand_attachments_gives_sixteen_photos(replaying) -> None:
