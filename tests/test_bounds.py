@@ -224,19 +224,22 @@ def test_no_other_site_may_frame_the_page(local: LocalFindMe, path: str) -> None
 
 # -- 15: a caller's text never reaches the operator's terminal raw ---------------------------
 
-TITLE_AND_CLIPBOARD = "#pycon \x1b]0;pwned\x07\x1b]52;c;Y3VybCBldmlsfHNo\x07 \u202eevil"
+TITLE_AND_CLIPBOARD = "PyCon \x1b]0;pwned\x07\x1b]52;c;Y3VybCBldmlsfHNo\x07 \u202eevil"
 
 
-def test_findme_jobs_shows_a_callers_query_escaped(redis_client: redis.Redis) -> None:
+def test_findme_event_list_and_status_show_a_callers_name_escaped(
+    redis_client: redis.Redis,
+) -> None:
+    """An event's name comes from whoever created it (create_event is a web action)."""
     store = JobStore(redis_client, 3600)
-    job_id = new_job_id()
-    store.create(job_id, {"job_id": job_id, "source": "twitter", "query": TITLE_AND_CLIPBOARD})
-    listed = findme("jobs")
-    assert listed.returncode == 0, listed.stderr
-    line = next(line for line in listed.stdout.splitlines() if line.startswith(job_id))
-    assert "\x1b" not in listed.stdout and "\x07" not in listed.stdout  # sent raw before
-    assert "\u202e" not in listed.stdout
-    assert line.endswith("#pycon \\x1b]0;pwned\\x07\\x1b]52;c;Y3VybCBldmlsfHNo\\x07 \\u202eevil")
+    event_id = new_job_id()
+    fields = {"job_id": event_id, "role": "event", "source": "folder", "folder": "event"}
+    store.create(event_id, {**fields, "name": TITLE_AND_CLIPBOARD})
+    for command in (("event", "list"), ("event", "status", event_id)):
+        shown = findme(*command)
+        assert shown.returncode == 0, shown.stderr
+        assert not {"\x1b", "\x07", "\u202e"} & set(shown.stdout)  # sent raw before
+        assert "PyCon \\x1b]0;pwned\\x07\\x1b]52;c;Y3VybCBldmlsfHNo\\x07 " in shown.stdout
 
 
 # -- 15: one caller's burst does not lock the others out ------------------------------------

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from findme.cli.job_store import open_job_store
-from findme.cli.output import printable
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -33,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         photos = f"{row['photos_done']}/{row['photos_total']}"
         print(
             f"{row['job_id']:<32}  {row['state']:<9}  {row['created']:<16}  {photos:>11}"
-            f"  {row['matches']:>7}  {printable(row['what'])}"
+            f"  {row['matches']:>7}  {row['what']}"
         )
     return 0
 

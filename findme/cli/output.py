@@ -7,12 +7,11 @@ from typing import Any
 from findme.settings import SURE_FIND_PER_MIN_FACE, Settings
 
 
-def printable(text: Any) -> str:
-    """Text a caller chose (a query, an event's name, a photo's path), safe to print on
-    the operator's terminal: control characters (escape sequences that set a window's
-    title, write the clipboard or move the cursor) and bidi overrides are shown as
-    escapes, never sent to the terminal."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))
+def printable(text: str) -> str:
+    """Text a caller chose (a query, a file name) as the terminal should show it: a
+    control character (an escape sequence that retitles the window or writes the
+    clipboard) is written out as \\x1b, never sent to the terminal."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 def count(number: int, thing: str) -> str:
