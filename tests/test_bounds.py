@@ -132,7 +132,7 @@ def test_previews_decode_a_bounded_few_at_once(
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(lambda _: httpx.get(url, timeout=120), range(6)))
     assert [a.status_code for a in answers] == [200] * 6
-    assert most == AT_ONCE  # 10 at once (3.27 GB) before
+    assert 1 <= most <= AT_ONCE  # 10 at once (3.27 GB) before
 
 
 # -- 9: the photo root is the engine's, never a web caller's --------------------------------
