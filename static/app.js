@@ -436,6 +436,20 @@ async function toggleSharing() {
   }
 }
 
+// OpenWhisk refuses a request over 1 MB (413) before any action reads it: a long list
+// of links beside a photo is said in words before it is sent.
+const REQUEST_LIMIT = 1_000_000;
+function requestTooLarge(params) {
+  const size = new Blob([JSON.stringify(params)]).size;
+  if (size <= REQUEST_LIMIT) return "";
+  const urls = String(params.urls || "").split(/\s+/).filter(Boolean);
+  if (!urls.length) return "Your photo is too large to send. Choose a smaller photo.";
+  const listSize = JSON.stringify(params.urls).length;
+  const fit = Math.max(0, Math.floor((REQUEST_LIMIT - (size - listSize)) / (listSize / urls.length)));
+  return `That list of links is too long to send with your photo (FindMe takes 1 MB a request): ` +
+    `shorten the list to about ${fit.toLocaleString("en")} links, or search it in parts.`;
+}
+
 // Back to the form: after "New search", a deletion, or a link to a search that is gone.
 function closeJob(message = "", warning = false) {
   document.body.classList.remove("view-only");
@@ -509,6 +523,8 @@ async function startSearch(event) {
     const place = attending.eventId ? { event_id: attending.eventId } : FindMePlaces.params();
     const params = { ...place, threshold: Number($("threshold").value) };
     Object.assign(params, hasPhoto ? await FindMePhoto.reference() : { handle });
+    const tooLong = requestTooLarge(params);
+    if (tooLong) return showError(tooLong);
     const { job_id: jobId } = await FindMeApi.call("register_search", params);
     const known = {
       label: attending.eventId ? attending.name : FindMePlaces.label(params),

@@ -74,7 +74,7 @@ const FindMeWords = (() => {
     [/^live_hours must be between \S+ and (\S+)/, (m) => `Keep looking for new photos for 0 to ${Number(m[1])} hours.`],
     [/^retention_days must be between (\S+) and (\S+)/, (m) => `Keep the faces found for ${Number(m[1])} to ${Number(m[2])} days.`],
     [/^internal error/, "Something went wrong inside FindMe. Try again; if it happens again, tell whoever runs FindMe."],
-    [/too large|over the limit|413/i, "Your photo is too large to send. Choose a smaller photo."],
+    [/too large|over the limit|413/i, "What you send is too large for FindMe (1 MB a request): choose a smaller photo, or shorten the list of links."],
   ];
 
   // How long this FindMe keeps a search, in words ("7 days"), once it has said.

@@ -1057,3 +1057,35 @@ def test_failures_are_said_once_in_a_persons_words(local: LocalFindMe, page: Pag
     assert "3 photos: it could not be downloaded (the site answered 404: no such photo)" in notice
     assert page.locator("#failed-photos").get_attribute("open") is not None
     no_axe_violations(page, "no photo could be read")
+
+
+def test_a_list_of_links_too_long_to_send_is_said_before_it_is_sent(
+    page: Page, monkeypatch: pytest.MonkeyPatch, redis_client: object
+) -> None:
+    """OpenWhisk refuses a request over 1 MB (413): a selfie and 10,000 links are
+    said to be too many, with how many fit, and nothing is sent."""
+    monkeypatch.setenv("FINDME_URL_HOSTS", "photos.example.org/")
+    with LocalFindMe(photo_root=None, compare_workers=1) as links_local:
+        page.goto(f"{links_local.api_host}/")
+        page.wait_for_selector("#servers-field:not([hidden])")  # the places offered are in
+        page.select_option("#folder", label="Photos at links you paste (from the organisers)")
+        page.wait_for_selector("#urls-field:not([hidden])")
+        agree(page)
+        choose_photo(page, pv.PHOTOS / "obama.jpg")
+        links = "\n".join(
+            f"https://photos.example.org/pycon-2026/day-2/hall-b/ada-lovelace/originals/photo-{i:05d}.jpg"
+            for i in range(10_000)
+        )
+        # Pasted at once (typing 700 KB would take minutes).
+        page.locator("#urls").evaluate(
+            "(area, text) => { area.value = text; area.dispatchEvent(new Event('input')); }", links
+        )
+        sent = []
+        page.on("request", lambda r: sent.append(r.url) if "register_search" in r.url else None)
+        page.click("#start")
+        page.wait_for_function("document.querySelector('#error').textContent.includes('shorten')")
+        words = page.locator("#error").text_content()
+        assert "too long to send with your photo" in words and "links" in words
+        fit = int(re.search(r"about ([\d,]+) links", words).group(1).replace(",", ""))
+        assert 3_000 < fit < 10_000
+        assert sent == []
