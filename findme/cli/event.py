@@ -71,23 +71,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.set_defaults(run=run_create)
 
     status = actions.add_parser("status", help="how far an event's indexing has come")
-    status.add_argument("event_id")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("event_id", help="the event's id (findme event list shows them)")
+    status.add_argument("--json", action="store_true", help="print one JSON document")
     status.set_defaults(run=run_status)
 
     listing = actions.add_parser("list", help="the events of this data directory")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print one JSON document")
     listing.set_defaults(run=run_list)
 
     takedown = actions.add_parser(
         "takedown", help="take a photo down: gone from the index and every search's results"
     )
-    takedown.add_argument("event_id")
+    takedown.add_argument("event_id", help="the event's id")
     takedown.add_argument("photo", help="the photo as results name it (path or URL)")
     takedown.set_defaults(run=run_takedown)
 
     delete = actions.add_parser("delete", help="delete an event, its index and its results")
-    delete.add_argument("event_id")
+    delete.add_argument("event_id", help="the event's id")
     delete.set_defaults(run=run_delete)
 
 
