@@ -413,13 +413,16 @@ function showSharing(jobId, shared) {
   $("share").hidden = !owner;
   $("share").textContent = shared ? "Stop sharing the link" : "Share the link again";
   $("share").dataset.shared = shared ? "1" : "0";
-  $("sharing").hidden = false;
+  $("share").title = shared
+    ? "Anyone you give the link to can see these photos (not change them). Stop sharing: the link " +
+      "then works only in this browser."
+    : "Share the link again: anyone you give it to can see these photos (not change them).";
+  // Said in a line of its own only when it is not the usual case (results stay first).
+  $("sharing").hidden = owner && shared;
   $("sharing").textContent = !owner
     ? "View only: someone shared this search with you. You can look at its photos; only the " +
       "browser that started it can review, stop or delete it."
-    : shared
-      ? "Anyone you give the link to can see these photos (not change them)."
-      : "Only this browser can see this search now: the link no longer works for anyone else.";
+    : "Only this browser can see this search now: the link no longer works for anyone else.";
 }
 
 async function toggleSharing() {

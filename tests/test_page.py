@@ -13,9 +13,10 @@ import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Request, Route, sync_playwright
 
 from findme.local.runner import LocalFindMe
 from tests import mastodon_api as m
@@ -138,8 +139,16 @@ def wait_done(page: Page) -> None:
 
 
 def status_requests(page: Page) -> list[str]:
+    """Every search_status request, its parameters as a query (the owner's browser sends
+    them, with its key, in a POST body)."""
     seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if "search_status" in r.url else None)
+
+    def note(request: Request) -> None:
+        if "search_status" in request.url:
+            body = json.loads(request.post_data) if request.post_data else {}
+            seen.append(request.url + ("?" + urlencode(body) if body else ""))
+
+    page.on("request", note)
     return seen
 
 
@@ -217,7 +226,9 @@ def test_a_shared_link_is_view_only_and_its_owner_can_stop_sharing(
     start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
     wait_done(page)
     link = page.locator("#job-link").get_attribute("href")
-    assert "Anyone you give the link to can see" in page.locator("#sharing").text_content()
+    share = page.locator("#share")
+    assert share.text_content() == "Stop sharing the link"
+    assert "Anyone you give the link to can see" in share.get_attribute("title")
     assert page.locator("#matches li .review button").count() > 0  # the owner reviews
     stranger = browser.new_context(viewport=SCREENS["desktop"]).new_page()
     try:

@@ -14,6 +14,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -305,8 +306,12 @@ def test_a_new_photo_of_a_live_event_reaches_an_open_page(
     polls: list[str] = []
 
     def count_polls(request: Request) -> None:
-        if "search_status" in request.url and "since=" in request.url:
-            polls.append(request.url)
+        # The owner's browser reads its search with its key, in a POST body.
+        asked = request.url
+        if request.post_data:
+            asked += "?" + urlencode(json.loads(request.post_data))
+        if "search_status" in request.url and "since=" in asked:
+            polls.append(asked)
 
     page.on("request", count_polls)
     page.clock.install()  # time flows; the test moves it on to the page's next look
