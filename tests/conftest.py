@@ -25,14 +25,14 @@ from findme.state.base import RedisClient
 from tests import photo_variants as pv
 
 
-def tests_redis() -> RedisClient:
+def suite_redis() -> RedisClient:
     """The Redis (or Redis Cluster) of REDIS_URL, as FindMe itself connects to it."""
     return store.redis_client(os.environ["REDIS_URL"])
 
 
 @pytest.fixture(scope="session")
 def redis_client() -> RedisClient:
-    client = tests_redis()
+    client = suite_redis()
     client.ping()
     client.flushdb()  # on a cluster: every primary
     return client
@@ -145,7 +145,7 @@ def client(local: LocalFindMe) -> OpenWhiskClient:
 def wait_for_job(client: OpenWhiskClient, job_id: str, timeout: float = 120) -> dict:
     """Waits for the job's end in Redis (no invocations: the engine enforces
     OpenWhisk's 60 a minute), then reads its status as a user would."""
-    jobs = tests_redis()
+    jobs = suite_redis()
     deadline = time.monotonic() + timeout
     state = None
     while time.monotonic() < deadline:

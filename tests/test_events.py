@@ -22,7 +22,7 @@ from findme.state import keys
 from tests import mastodon_api as m
 from tests import photo_variants as pv
 from tests import x_api
-from tests.conftest import BROKEN, make_event_folder, tests_redis, wait_for_job
+from tests.conftest import BROKEN, make_event_folder, suite_redis, wait_for_job
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 BIDEN = base64.b64encode(pv.encoded(pv.shrunk(pv.photo("biden.jpg"), 800))).decode()
@@ -42,7 +42,7 @@ def event_status(client: OpenWhiskClient, event_id: str) -> dict:
 
 def wait_for_event(event_id: str, timeout: float = 120) -> None:
     """Waits on the event's state in Redis (no invocations: the engine counts them)."""
-    jobs = tests_redis()
+    jobs = suite_redis()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if jobs.hget(keys.job_key(event_id), "state") in (b"done", b"failed"):
@@ -170,7 +170,7 @@ def test_a_search_of_an_unknown_event_is_refused_in_words(client: OpenWhiskClien
 
 def wait_for_matches(job_id: str, wanted: set[str], timeout: float = 90) -> None:
     """Waits until the search's matches are exactly `wanted` (read in Redis)."""
-    jobs = tests_redis()
+    jobs = suite_redis()
     deadline = time.monotonic() + timeout
     found: set[str] = set()
     while time.monotonic() < deadline:
