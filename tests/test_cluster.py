@@ -24,6 +24,7 @@ from tests.test_events import (
     OBAMA,
     create_event,
     event_status,
+    live_gallery,
     search,
     wait_for_event,
     wait_for_matches,
@@ -152,16 +153,13 @@ def test_a_review_re_ranks_and_a_deleted_search_leaves_no_key(
 def test_the_sweep_reads_a_live_event_again_and_its_search_gains_the_new_photo(
     client: OpenWhiskClient, photo_root: Path
 ) -> None:
-    gallery = photo_root / "cluster-live"
-    gallery.mkdir()
-    (gallery / "first.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 700)))
-    (gallery / "biden.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("biden.jpg"), 700)))
+    gallery = live_gallery(photo_root, "cluster-live")
     event = create_event(client, folder="cluster-live", live_hours=1)
     wait_for_event(event["event_id"])
     job_id = search(client, event["event_id"])
     assert {m["photo"] for m in wait_for_job(client, job_id)["matches"]} == {"first.jpg"}
 
-    (gallery / "later.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama3.jpg"), 700)))
+    (gallery / "later.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama3.jpg"), 800)))
     code, swept = client.invoke("sweep", {})
     assert code == 200, swept
     assert event["event_id"] in swept["swept"], swept  # read again: its listing runs

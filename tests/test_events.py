@@ -201,13 +201,19 @@ def live_local(
         yield live
 
 
-def test_a_live_event_finds_photos_posted_later_and_forgets_removed_ones(
-    live_local: LocalFindMe, photo_root: Path
-) -> None:
-    gallery = photo_root / "live-gallery"
+def live_gallery(photo_root: Path, name: str) -> Path:
+    """A folder of a live event: a photo of Obama (first.jpg) and one of Biden."""
+    gallery = photo_root / name
     gallery.mkdir()
     (gallery / "first.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 800)))
     (gallery / "biden.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("biden.jpg"), 800)))
+    return gallery
+
+
+def test_a_live_event_finds_photos_posted_later_and_forgets_removed_ones(
+    live_local: LocalFindMe, photo_root: Path
+) -> None:
+    gallery = live_gallery(photo_root, "live-gallery")
     client = OpenWhiskClient(live_local.api_host, live_local.auth)
     event = create_event(client, folder="live-gallery", live_hours=2)
     assert event["live_until"] > time.time() + 7000
