@@ -9,6 +9,8 @@ setup:
 # Sets up FindMe without the test tools, which it does not need.
 demo:
 	./scripts/setup.sh --runtime-only
+	@echo "demo: looking for Barack Obama (the reference photo: tests/photos/obama.jpg)"
+	@echo "demo: among the committed test photos, tests/photos/"
 	env -u REDIS_URL .venv/bin/findme search --reference tests/photos/obama.jpg --folder tests/photos
 
 test: setup
@@ -35,6 +37,7 @@ bench: setup
 	env -u REDIS_URL .venv/bin/python benchmarks/speed.py --baseline-python build/baseline-venv/bin/python
 	.venv/bin/python benchmarks/face_sizes.py
 	.venv/bin/python benchmarks/real_faces.py
+	env -u REDIS_URL .venv/bin/python benchmarks/events.py
 
 # The labelled sets (composites, and real photos) and `findme eval` over them: one
 # reference versus three, plain versus jittered; then precision and recall side by

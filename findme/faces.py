@@ -57,6 +57,9 @@ MTCNN_SURE = 0.99
 HOG_THRESHOLD_WHEN_SURE = -0.5
 DUPLICATE_OVERLAP = 0.4  # HOG boxes of one face found from two candidates
 REFERENCE_FACE_PX = 100  # looked for first in a reference photo
+# A face chosen in a reference photo is found again by its box: the detected face
+# overlapping it most, if by this much (the same detection gives the same box).
+CHOSEN_FACE_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -293,20 +296,50 @@ def find_faces(
     ]
 
 
+def _area(box: Box) -> int:
+    top, right, bottom, left = box
+    return max(0, right - left) * max(0, bottom - top)
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0 apart, 1 the same)."""
+    inter = _area((max(a[0], b[0]), min(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])))
+    union = _area(a) + _area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def face_boxes(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[Box]:
+    """The boxes of a photo's faces, left to right: the faces a person can choose
+    from in their reference photo (reference_face's `chosen`)."""
+    return sorted((_box(r, pixels) for r in detect(pixels, min_face_px)), key=lambda b: b[3])
+
+
 def reference_face(
-    pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX, jitters: int = 0
+    pixels: Pixels,
+    min_face_px: int = DEFAULT_MIN_FACE_PX,
+    jitters: int = 0,
+    chosen: Box | None = None,
 ) -> Face | None:
-    """The largest face of a reference photo, encoded with `jitters` jittered copies
-    (dlib's accurate mode: 99.38 % on LFW with 100, against 99.13 % without)."""
+    """The largest face of a reference photo, or the face the person chose (the one
+    overlapping `chosen`, a box of face_boxes), encoded with `jitters` jittered
+    copies (dlib's accurate mode: 99.38 % on LFW with 100, against 99.13 % without)."""
     m = models()
-    # A reference is a portrait or a selfie: its largest face is found at a
-    # quarter of the cost by looking for big faces first.
-    rects = detect(pixels, max(min_face_px, REFERENCE_FACE_PX))
-    if not rects and min_face_px < REFERENCE_FACE_PX:
+    if chosen is not None:
+        # The same detection as face_boxes, so the box the person saw is found again.
         rects = detect(pixels, min_face_px)
-    if not rects:
-        return None
-    rect = max(rects, key=lambda r: r.area())
+        scores = [overlap(_box(r, pixels), chosen) for r in rects]
+        if not scores or max(scores) < CHOSEN_FACE_OVERLAP:
+            return None
+        rect = rects[scores.index(max(scores))]
+    else:
+        # A reference is a portrait or a selfie: its largest face is found at a
+        # quarter of the cost by looking for big faces first.
+        rects = detect(pixels, max(min_face_px, REFERENCE_FACE_PX))
+        if not rects and min_face_px < REFERENCE_FACE_PX:
+            rects = detect(pixels, min_face_px)
+        if not rects:
+            return None
+        rect = max(rects, key=lambda r: r.area())
     shape = m.landmarks(pixels.rgb, rect)
     descriptor = m.encoder.encode(pixels.rgb, [shape], jitters)[0]
     return Face(box=_box(rect, pixels), descriptor=descriptor)

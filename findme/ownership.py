@@ -36,3 +36,20 @@ def require_owner(record: dict[str, str], args: dict[str, Any], what: str) -> No
         raise Forbidden(f"only the owner of this {what} can do that: give its owner_key")
     if not hmac.compare_digest(owner_digest(given), kept):
         raise Forbidden(f"that is not this {what}'s owner key")
+
+
+def require_search_owner(job: dict[str, str], args: dict[str, Any]) -> None:
+    """Reviewing, stopping, continuing or deleting a search is its owner's: the browser
+    (or client) that registered it holds the key. Searches from before owner keys
+    have none and stay open to whoever has their id."""
+    if job.get(OWNER_FIELD):
+        require_owner(job, args, "search")
+
+
+def may_view(job: dict[str, str], args: dict[str, Any]) -> bool:
+    """A search's link is view-only and works for anyone who has it, until its owner
+    stops sharing it: then only the owner key reads it."""
+    if job.get("shared", "1") != "0" or not job.get(OWNER_FIELD):
+        return True
+    given = params.optional_str(args, "owner_key", 128)
+    return given is not None and hmac.compare_digest(owner_digest(given), job[OWNER_FIELD])

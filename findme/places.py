@@ -22,14 +22,17 @@ from findme.settings import Settings, deployment_of
 PLACE_FIELDS = ("source", "folder", "photo_root", "servers", "tags", "max_posts")
 # A quietly created event read longer ago than this is read again when a person
 # searches it: a hashtag goes on after the first person's search. A folder is
-# walked again every time (it costs no API request): a file just added is found.
-REFRESH_AFTER_SECONDS = {"folder": 0.0, "urls": float("inf")}
+# walked again after half a minute (it costs no API request, but 10,000 files
+# take a second: people searching together share one walk).
+REFRESH_AFTER_SECONDS = {"folder": 30.0, "urls": float("inf")}
 DEFAULT_REFRESH_AFTER_SECONDS = 600.0
 
 
-def place_digest(source: dict[str, str], query: str, urls: list[str], deployment: str) -> str:
+def place_digest(source: dict[str, str], query: str, urls: list[str]) -> str:
+    """One place, whichever engine asks: a folder is its photo root and path (an
+    engine of another root names another place); a network, its servers and query."""
     described = {name: source.get(name, "") for name in PLACE_FIELDS}
-    described |= {"query": query, "deployment": deployment}
+    described["query"] = query
     described["urls"] = hashlib.sha256("\n".join(urls).encode()).hexdigest() if urls else ""
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
@@ -62,7 +65,7 @@ def new_event(
     store.create(event_id, fields)
     if urls:
         store.save_urls(event_id, urls)
-    digest = place_digest(source, query, urls, deployment)
+    digest = place_digest(source, query, urls)
     store.update(event_id, place=digest)
     if take_place:
         store.take_place(digest, event_id, store.ttl)
@@ -83,6 +86,17 @@ def _start_listing(event_id: str, store: JobStore, settings: Settings) -> None:
         raise
 
 
+def can_read(event: dict[str, str], settings: Settings) -> bool:
+    """Whether this deployment can read the event's photos: any network or link list;
+    a folder only under the photo root it was indexed from."""
+    if event.get("deployment", "") == deployment_of(settings.api_host):
+        return True
+    if event.get("source") != "folder":
+        return True
+    root = settings.photo_root
+    return root is not None and event.get("photo_root") == str(root)
+
+
 def adopt(event_id: str, store: JobStore, settings: Settings) -> None:
     """The engine a person searches through drives the event from now on (its sweep
     re-drives only its own deployment's jobs): a `findme search` that was stopped, or
@@ -100,8 +114,7 @@ def event_for_search(
 ) -> str:
     """The event that indexes this place: an existing one (read again for new posts when
     it was created quietly a while ago), else a new one, created quietly."""
-    deployment = deployment_of(settings.api_host)
-    digest = place_digest(source, query, urls, deployment)
+    digest = place_digest(source, query, urls)
     existing = store.event_of_place(digest)
     event = store.fields(existing) if existing else None
     if existing and event and event.get("state") != State.FAILED.value:

@@ -34,6 +34,13 @@ def findme(
     )
 
 
+def faceless_photo(folder: Path) -> Path:
+    """suit.jpg: Obama's portrait with his face painted over, a photo without a face."""
+    suit = folder / "suit.jpg"
+    suit.write_bytes(pv.encoded(pv.no_face(pv.photo("obama.jpg"))))
+    return suit
+
+
 def event_folder(folder: Path) -> tuple[Path, dict[str, bool]]:
     """An event's photos and three broken files; which photos show Obama."""
     expected = make_event_folder(folder)

@@ -64,3 +64,14 @@ def at_longest_side(image: Image.Image, longest: int, quality: int = 90) -> byte
     k = longest / max(image.size)
     size = (max(1, round(image.width * k)), max(1, round(image.height * k)))
     return encoded(image.resize(size, Image.Resampling.LANCZOS), "JPEG", quality=quality)
+
+
+def distinct_copies(folder: Path, name: str, count: int, largest: int = 900) -> list[Path]:
+    """`count` copies of the photo `name` in `folder`, each a few pixels smaller than
+    the last, so each is a distinct photo (its own bytes, detected on its own)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    original = photo(name)
+    paths = [folder / f"{Path(name).stem}-{i:03}.jpg" for i in range(count)]
+    for i, path in enumerate(paths):
+        path.write_bytes(encoded(shrunk(original, largest - 7 * i)))
+    return paths

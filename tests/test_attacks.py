@@ -303,7 +303,10 @@ def test_get_and_head_change_nothing(local: LocalFindMe, client: OpenWhiskClient
         httpx.get(web(local, f"{action}.json?{query}"))  # refused the same way, whatever status
     status = wait_for_job(client, job_id)
     assert len(status["matches"]) == 3  # not deleted, nothing rejected
-    deleted = httpx.post(web(local, "delete_search.http"), json={"job_id": job_id})
+    deleted = httpx.post(
+        web(local, "delete_search.http"),
+        json={"job_id": job_id, "owner_key": client.owner_keys[job_id]},
+    )
     assert deleted.json() == {"job_id": job_id, "deleted": True}
 
 
@@ -467,10 +470,11 @@ def test_a_fifo_in_a_folder_is_never_opened(
     assert (status["state"], status["photos_total"], len(status["matches"])) == ("done", 1, 1)
     # If one gets through anyway (an event naming it), it is failed at once with the reason.
     store = JobStore(redis_client, 3600)
-    store.update(job_id, state="comparing")
-    store.enqueue(job_id, [{"photo": "fifo.jpg"}])
+    event_id = store.fields(job_id)["event"]  # the place's event reads the photos
+    store.update(event_id, state="comparing")
+    store.enqueue(event_id, [{"photo": "fifo.jpg"}])
     auth = tuple(local.auth.split(":", 1))
-    event = {"job_id": job_id}
+    event = {"job_id": event_id}
     url = f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image"
     assert httpx.post(url, json=event, auth=auth).status_code == 202
     assert local.engine.wait_idle(30)

@@ -289,10 +289,10 @@ def test_web_actions_can_require_a_secret(redis_client: object, photo_root: Path
     ("args", "message"),
     [
         (["--threshold", "abc"], "invalid float value"),
-        (["--folder", str(pv.PHOTOS / "obama.jpg")], "no such folder"),
+        (["--folder", str(pv.PHOTOS / "obama.jpg")], "is a file, not a folder"),
         (["--reference", str(pv.PHOTOS)], "cannot read reference"),
-        (["--handle", "someone"], "give one reference"),
-        (["--reference", None], "give one reference"),
+        (["--handle", "someone"], "give --reference photos or --handle, not both"),
+        (["--reference", None], "give a reference: --reference PHOTO (repeat for up to 10"),
         (["--folder", None, "--query", ""], "give --folder DIR, or --query"),
     ],
 )

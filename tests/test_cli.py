@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import photo_variants as pv
-from tests.cli_helpers import event_folder, findme
+from tests.cli_helpers import event_folder, faceless_photo, findme
 from tests.conftest import BROKEN
 
 
@@ -51,8 +51,7 @@ def test_reference_without_a_face_is_one_clear_error(
     event: tuple[Path, dict[str, bool]], tmp_path: Path
 ) -> None:
     folder, _ = event
-    suit = tmp_path / "suit.jpg"
-    suit.write_bytes(pv.encoded(pv.no_face(pv.photo("obama.jpg"))))
+    suit = faceless_photo(tmp_path)
     run = findme("search", "--reference", str(suit), "--folder", str(folder / "talk"))
     assert run.returncode == 1
     assert (
@@ -117,7 +116,7 @@ def test_without_redis_url_an_embedded_redis_keeps_the_data_in_the_user_data_dir
     )
     assert run.returncode == 0, run.stderr
     assert len(json.loads(run.stdout)["matches"]) == 3
-    assert (tmp_path / "data" / "findme" / "redis.db").exists()
+    assert (tmp_path / "data" / "findme" / "redis.aof").exists()
 
 
 def test_a_folder_without_photos_is_a_clear_error(tmp_path: Path) -> None:
@@ -141,15 +140,14 @@ def test_skipped_files_are_mentioned(event: tuple[Path, dict[str, bool]], tmp_pa
     (folder / "notes.txt").write_text("hello")
     run = findme("search", "--reference", str(pv.PHOTOS / "obama.jpg"), "--folder", str(folder))
     assert run.returncode == 0, run.stderr
-    assert "skipping 1 files that are not photos (.txt)" in run.stderr
+    assert "skipping 1 file that is not a photo (.txt)" in run.stderr
 
 
 def test_a_faceless_reference_fails_before_any_count(
     event: tuple[Path, dict[str, bool]], tmp_path: Path
 ) -> None:
     folder, _ = event
-    suit = tmp_path / "suit.jpg"
-    suit.write_bytes(pv.encoded(pv.no_face(pv.photo("obama.jpg"))))
+    suit = faceless_photo(tmp_path)
     run = findme("search", "--reference", str(suit), "--folder", str(folder / "talk"))
     assert run.returncode == 1
     assert "0 of 0" not in run.stdout
@@ -163,7 +161,7 @@ def test_a_faceless_reference_fails_before_any_count(
         str(folder / "talk"),
     )
     assert both.returncode == 0, both.stderr
-    assert "reference 2 of 2" in both.stderr and "no face" in both.stderr
+    assert "reference 2 of 2 (suit.jpg): no face" in both.stderr  # named by its file
     assert "was not used" in both.stderr
 
 

@@ -76,11 +76,6 @@ def test_ctrl_c_on_a_busy_machine_stops_cleanly_and_resumes(tmp_path: Path, mome
     _resumes_to_the_end(job_id)
 
 
-@pytest.mark.xfail(
-    reason="needs the embedded Redis of branch serve-stop (a session of its own): Redis 6.2 "
-    "exits on the terminal's SIGINT without writing its data; drop this mark once merged",
-    strict=True,
-)
 def test_ctrl_c_with_the_embedded_redis_on_a_busy_machine(tmp_path: Path) -> None:
     """No REDIS_URL: the search's own Redis, whatever Ctrl-C does to it."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}

@@ -188,6 +188,8 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "search_status",
         "delete_search",
         "cancel_search",
+        "resume_search",
+        "photo_faces",
         "review_match",
         "sweep",
         "sources",
@@ -197,6 +199,7 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "update_event",
         "delete_event",
         "search_feed",
+        "share_search",
     }
 
 
@@ -207,6 +210,8 @@ def test_web_actions_are_the_ones_people_call() -> None:
         "search_status",
         "delete_search",
         "cancel_search",
+        "resume_search",
+        "photo_faces",
         "review_match",
         "sources",
         "create_event",
@@ -215,6 +220,7 @@ def test_web_actions_are_the_ones_people_call() -> None:
         "update_event",
         "delete_event",
         "search_feed",
+        "share_search",
     }
 
 

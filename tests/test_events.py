@@ -5,6 +5,7 @@ the searches that follow the event; takedowns and deletion remove everything."""
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from findme.client import OpenWhiskClient
 from findme.local.runner import LocalFindMe
 from findme.stages.feed import ATOM
 from findme.state import keys
+from findme.state.base import RedisClient
 from tests import mastodon_api as m
 from tests import photo_variants as pv
 from tests import x_api
@@ -134,6 +136,11 @@ def test_only_the_owner_takes_photos_down_and_they_leave_every_result(
     assert event_status(client, event["event_id"])["photos_taken_down"] == 1
 
 
+def cached_faces(client: RedisClient, digest: str) -> list[bytes]:
+    """The face cache's entries of one photo content (a SCAN: every node of a cluster)."""
+    return list(client.scan_iter(match=f"findme:photo:*:{digest}"))
+
+
 def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     client: OpenWhiskClient, redis_client: redis.Redis
 ) -> None:
@@ -142,6 +149,9 @@ def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     job_id = search(client, event["event_id"])
     assert wait_for_job(client, job_id)["matches"]
     assert list(redis_client.scan_iter(match=f"findme:job:{{{event['event_id']}}}*"))
+    indexed = redis_client.hvals(keys.index_key(event["event_id"]))
+    digests = [json.loads(meta)["digest"] for meta in indexed]
+    assert len(digests) == 3 and all(cached_faces(redis_client, d) for d in digests)
 
     code, refused = client.invoke("delete_event", {"event_id": event["event_id"]})
     assert (code, refused["statusCode"]) == (502, 403)
@@ -150,6 +160,8 @@ def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     )
     assert code == 200 and deleted["searches_emptied"] == 1
     assert not list(redis_client.scan_iter(match=f"*{event['event_id']}*"))
+    # The faces found in its photos are gone from the face cache too.
+    assert not any(cached_faces(redis_client, d) for d in digests)
     _, status = client.invoke("search_status", {"job_id": job_id})
     assert status["state"] == "failed" and status["matches"] == []
     assert "organiser deleted this event" in status["error"]

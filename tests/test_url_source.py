@@ -112,16 +112,17 @@ def test_what_a_deployment_offers_follows_its_settings() -> None:
             env={},
         )
     )
-    assert [s["source"] for s in full["sources"]] == [
-        "folder",
-        "twitter",
-        "mastodon",
-        "bluesky",
-        "urls",
-    ]
+    assert [s["source"] for s in full["sources"]] == ["folder", "twitter", "mastodon", "bluesky"]
     assert full["sources"][2]["servers"] == ["mastodon.example"]
     assert full["handles"] == ["x", "mastodon", "bluesky"]
     assert "p" not in json.dumps(full).replace('"', " ").split()
+    # What a search keeps, and how long, is said before a photo is sent.
+    assert full["keep_seconds"] == 7 * 24 * 3600
+    # An organiser's links only where a host other than X's own photo host is allowed.
+    organisers = available_sources(Settings.load({"url_hosts": ALLOWED}, env={}))
+    assert [s["source"] for s in organisers["sources"]] == ["mastodon", "urls"]
+    kept = Settings.load({"job_ttl_seconds": "86400"}, env={})
+    assert available_sources(kept)["keep_seconds"] == 86400
 
 
 def test_the_cli_sends_the_list_of_a_text_file(tmp_path: Path) -> None:

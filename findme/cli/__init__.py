@@ -10,21 +10,50 @@ import os
 import signal
 import sys
 
-from findme.cli import cancel, delete, jobs, report, search, serve
+from findme import __version__
+from findme.cli import cancel, delete, event, jobs, report, search, serve
 from findme.cli import eval as evaluate
 from findme.cli.errors import UsageError
 from findme.errors import ActionError
 from findme.store import REDIS_ERRORS
 
 # In the order `findme --help` lists them.
-COMMANDS = (search, serve, report, jobs, evaluate, cancel, delete)
+COMMANDS = (search, serve, event, report, jobs, evaluate, cancel, delete)
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main"]
 
 
+DESCRIPTION = """\
+Find every photo of a person among the photos of an event: a folder, the posts of
+an X, Mastodon or Bluesky search, or a list of photo URLs. Give FindMe a photo of
+the person (or their username, for their profile picture); it keeps the photos
+with their face in them, and says how close each face is."""
+
+EXAMPLES = """\
+examples:
+  findme search --reference me.jpg --folder ~/Pictures/pycon
+  findme search --reference me.jpg --reference me2.jpg --folder event/
+  findme search --handle @ada@mastodon.social --query '#pycon' --server mastodon.social
+  findme search --reference me.jpg --urls photo-urls.txt
+  findme jobs                  the searches so far, with their job ids
+  findme report JOB_ID         an HTML page of the matches (--format csv|json|zip)
+  findme serve --photos ~/Pictures
+                               the search page at http://127.0.0.1:3233/
+
+Run findme COMMAND --help for the flags of a command."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="findme", description="The `findme` command.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="findme",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"findme {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands"
+    )
     for command in COMMANDS:
         command.register(commands)
     return parser

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 
 from findme.cli.errors import UsageError
-from findme.cli.job_store import open_job_store
+from findme.cli.job_store import add_job_id_argument, open_job_store
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    cancel = commands.add_parser("cancel", help="stop a running search (it can be resumed)")
-    cancel.add_argument("job_id")
+    cancel = commands.add_parser(
+        "cancel",
+        help="stop a running search (it can be resumed)",
+        description="Stop a running search, from another terminal or after its process "
+        "was killed. What it found stays; findme search --resume JOB_ID goes on.",
+    )
+    add_job_id_argument(cancel)
     cancel.set_defaults(run=run)
 
 

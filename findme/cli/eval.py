@@ -28,16 +28,32 @@ def register(commands: argparse._SubParsersAction) -> None:
         "name order are the references); DIR/groups/* other photos, labelled in "
         'DIR/groups/labels.json as {"photo.jpg": ["NAME", ...]}.',
     )
-    evaluate.add_argument("folder", type=Path)
-    evaluate.add_argument("--references", type=_numbers, default=[1, 3], help="e.g. 1,3")
-    evaluate.add_argument("--jitters", type=_numbers, default=[0, 20], help="e.g. 0,20,100")
+    evaluate.add_argument(
+        "folder",
+        type=Path,
+        metavar="DIR",
+        help="the labelled folder DIR (with people/ and groups/)",
+    )
+    evaluate.add_argument(
+        "--references",
+        type=_numbers,
+        default=[1, 3],
+        help="how many portraits a person are references, each count measured apart (default 1,3)",
+    )
+    evaluate.add_argument(
+        "--jitters",
+        type=_numbers,
+        default=[0, 20],
+        help="re-encodings of each reference, each count measured apart (default 0,20; "
+        "e.g. 0,20,100)",
+    )
     evaluate.add_argument(
         "--threshold",
         type=float,
         default=DEFAULT_THRESHOLD,
         help=f"the threshold P and R are measured at ({MIN_THRESHOLD} to {MAX_THRESHOLD})",
     )
-    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--json", action="store_true", help="print the rows as JSON")
     evaluate.set_defaults(run=run)
 
 

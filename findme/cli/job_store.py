@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 from collections.abc import Iterator
 
@@ -9,6 +10,14 @@ from findme.jobs import JobStore
 from findme.local.embedded_redis import EmbeddedRedis
 from findme.settings import Settings
 from findme.store import redis_client
+
+
+def add_job_id_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "job_id",
+        metavar="JOB_ID",
+        help="the search's job id: findme search prints it, findme jobs lists them",
+    )
 
 
 @contextlib.contextmanager

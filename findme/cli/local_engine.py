@@ -18,13 +18,26 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
         "OpenWhisk limits", "the engine enforces a default OpenWhisk's namespace limits"
     )
     group.add_argument(
-        "--fires-per-minute", type=int, default=defaults.fires_per_minute, metavar="N"
+        "--fires-per-minute",
+        type=int,
+        default=defaults.fires_per_minute,
+        metavar="N",
+        help=f"trigger fires a minute (default {defaults.fires_per_minute})",
     )
     group.add_argument(
-        "--invocations-per-minute", type=int, default=defaults.invocations_per_minute, metavar="N"
+        "--invocations-per-minute",
+        type=int,
+        default=defaults.invocations_per_minute,
+        metavar="N",
+        help=f"action invocations a minute, rule-started ones too "
+        f"(default {defaults.invocations_per_minute})",
     )
     group.add_argument(
-        "--concurrent-invocations", type=int, default=defaults.concurrent_invocations, metavar="N"
+        "--concurrent-invocations",
+        type=int,
+        default=defaults.concurrent_invocations,
+        metavar="N",
+        help=f"activations running at once (default {defaults.concurrent_invocations})",
     )
     group.add_argument(
         "--no-limits", action="store_true", help="turn the limits off (benchmarks only)"

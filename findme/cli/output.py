@@ -7,6 +7,13 @@ from typing import Any
 from findme.settings import SURE_FIND_PER_MIN_FACE, Settings
 
 
+def printable(text: str) -> str:
+    """Text a caller chose (a query, a file name) as the terminal should show it: a
+    control character (an escape sequence that retitles the window or writes the
+    clipboard) is written out as \\x1b, never sent to the terminal."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 def count(number: int, thing: str) -> str:
     return f"{number} {thing}" + ("" if number == 1 else "s")
 
@@ -46,6 +53,26 @@ def small_faces_note(photos: int) -> str:
     )
 
 
+def with_file_names(status: dict[str, Any], files: list[str]) -> dict[str, Any]:
+    """The status with each uploaded reference named by its file, where the search
+    says "reference 2 of 3 (upload)": the CLI knows the files it uploaded."""
+    if not files:
+        return status
+
+    def named(text: str) -> str:
+        for index, name in enumerate(files):
+            upload = f"reference {index + 1} of {len(files)} (upload)"
+            text = text.replace(upload, f"reference {index + 1} of {len(files)} ({name})")
+        return text
+
+    renamed = {**status, "reference_notes": [named(n) for n in status.get("reference_notes", [])]}
+    if status.get("error"):
+        renamed["error"] = named(status["error"])
+    if not renamed["reference_notes"]:
+        del renamed["reference_notes"]
+    return renamed
+
+
 def summary(status: dict[str, Any]) -> dict[str, Any]:
     """The `--json` document of a search: its counts, matches and failed photos."""
     return {
@@ -71,6 +98,8 @@ def summary(status: dict[str, Any]) -> dict[str, Any]:
         "failed": status["failed"],
         "photos_with_small_faces": status.get("photos_with_small_faces", 0),
         **({"warning": status["warning"]} if status.get("warning") else {}),
+        # The event that indexed the photos: `findme search --event ID` searches it again.
+        **({"event": status["event"]} if status.get("event") else {}),
         **({"reference_notes": status["reference_notes"]} if status.get("reference_notes") else {}),
         **(
             {"reference_pictures": status["reference_pictures"]}

@@ -14,18 +14,25 @@ from typing import Any
 
 from findme import report
 from findme.cli.errors import UsageError
-from findme.cli.job_store import open_job_store
+from findme.cli.job_store import add_job_id_argument, open_job_store
 from findme.download import fetch
 from findme.errors import BadRequest
 from findme.images import PhotoError
+from findme.job_words import folder_name
 from findme.settings import Settings
 from findme.sources.folder import FolderSource, inside_root
 from findme.stages.status import status_document
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    trip = commands.add_parser("report", help="the matches of a finished search, as a report")
-    trip.add_argument("job_id")
+    trip = commands.add_parser(
+        "report",
+        help="the matches of a search, as a report",
+        description="The matches of a search (finished, stopped or still running) as one "
+        "HTML page with the photos inside, a CSV or JSON list, or a zip of the original "
+        "photos. The report says whether the search ended, who it looked for and where.",
+    )
+    add_job_id_argument(trip)
     trip.add_argument(
         "--format",
         choices=("html", "csv", "json", "zip"),
@@ -36,7 +43,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--output",
         "-o",
         type=Path,
-        help="the file to write (default: findme-QUERY-DATE.EXT here; - for stdout)",
+        metavar="FILE",
+        help="the file to write (default: findme-QUERY-DATE.EXT here, never replacing an "
+        "earlier report; - for stdout)",
     )
     trip.set_defaults(run=run)
 
@@ -46,16 +55,17 @@ def run(args: argparse.Namespace) -> int:
         status = store.status(args.job_id)  # every match and failed photo, unpaged
         if status is None:
             raise UsageError(f"no job {args.job_id} (unknown or expired)")
-        document = {**status_document(status), "photo_root": status.fields.get("photo_root")}
+        # The record's words (servers, reference files) beside the status's counts.
+        document = {**status.fields, **status_document(status)}
+        document["photo_root"] = status.fields.get("photo_root")
         document["folder"] = status.fields.get("folder", "")
-        document["references"] = status.fields.get("references", "[]")
-        output = args.output or Path(_report_name(document, args.format))
+        output, replaced = _output(args, document)
         if args.format == "zip":
             if str(output) == "-":
                 raise UsageError("a zip is written to a file: give --output FILE.zip")
             written, missing = _write_zip(output, document, _photo_reader(status.fields))
             lost = f"; {missing} could not be read" if missing else ""
-            print(f"wrote {output}: {written} photos{lost}", file=sys.stderr)
+            print(f"wrote {output}: {written} photos{lost}{replaced}", file=sys.stderr)
             return 0 if not missing else 1
         if args.format == "csv":
             text = report.to_csv(document)
@@ -67,14 +77,35 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         output.write_text(text)
-        print(f"wrote {output} ({len(document['matches'])} matches)", file=sys.stderr)
+        found = len(document["matches"])
+        print(
+            f"wrote {output} ({found} match{'' if found == 1 else 'es'}{replaced})",
+            file=sys.stderr,
+        )
     return 0
 
 
+def _output(args: argparse.Namespace, document: dict[str, Any]) -> tuple[Path, str]:
+    """The file to write, and the words that say what it replaced: a name the person
+    gave replaces that file (and says so); a default name never replaces a report."""
+    if args.output is not None:
+        given = args.output
+        replaces = str(given) != "-" and given.exists()
+        return given, ", replacing the file that was there" if replaces else ""
+    first = Path(_report_name(document, args.format))
+    output, number = first, 1
+    while output.exists():
+        number += 1
+        output = first.with_name(f"{first.stem}-{number}{first.suffix}")
+    return output, f"; {first} was there already" if output != first else ""
+
+
 def _report_name(document: dict[str, Any], extension: str) -> str:
-    """findme-{query or folder}-{date}.{ext}: a name that says which search it was."""
-    what = document.get("query") or Path(document.get("photo_root") or "").name or "search"
-    words = re.sub(r"[^\w]+", "-", what).strip("-")[:40] or "search"
+    """findme-{query, folder or "urls"}-{date}.{ext}: a name that says which search it was."""
+    what = document.get("query") or (
+        folder_name(document) if document.get("source") == "folder" else document.get("source")
+    )
+    words = re.sub(r"[^\w]+", "-", what or "search").strip("-")[:40] or "search"
     day = dt.datetime.fromtimestamp(document.get("created") or 0, dt.timezone.utc)
     return f"findme-{words}-{day:%Y-%m-%d}.{extension}"
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from findme.cli.errors import UsageError
-from findme.cli.follow import all_status, follow
+from findme.cli.follow import WATCH_SECONDS, all_status, follow
 from findme.cli.job_store import open_job_store
 from findme.cli.local_engine import (
     add_limit_flags,
@@ -20,41 +20,77 @@ from findme.cli.local_engine import (
     interrupts_ignored,
     limits_of,
 )
-from findme.cli.output import small_faces_note, stopped, summary
+from findme.cli.output import small_faces_note, stopped, summary, with_file_names
 from findme.cli.search_params import search_params
 from findme.client import OpenWhiskClient
+from findme.jobs import JobStore
 from findme.local.pool import start_fork_server
 from findme.local.runner import LocalFindMe
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, deployment_of
 from findme.sources import SOURCES
+from findme.stages.register import MAX_REFERENCES
 from findme.store import REDIS_ERRORS
 
 # A running job with no progress for this long lost its process (killed, crashed).
 INTERRUPTED_AFTER_SECONDS = 30
+# Reference faces take well under a second each, jittered; a busy machine, seconds.
+REFERENCES_WAIT_SECONDS = 60
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    search = commands.add_parser("search", help="find the photos of a person")
+    search = commands.add_parser(
+        "search",
+        help="find the photos of a person",
+        description="Find the photos of a person in a folder, in the posts of an X,\n"
+        "Mastodon or Bluesky search, or at a list of photo URLs, with a local engine\n"
+        "that runs until the search ends. Ctrl-C stops it; --resume goes on.",
+        epilog="examples:\n"
+        "  findme search --reference me.jpg --folder ~/Pictures/pycon\n"
+        "  findme search --reference me.jpg --query '#pycon' --server mastodon.social\n"
+        "  findme search --handle ada.bsky.social --source bluesky --query '#pycon'\n"
+        "  findme search --reference me.jpg --urls photo-urls.txt --json\n"
+        "  findme search --resume JOB_ID",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     search.add_argument(
         "--reference",
         type=Path,
         action="append",
-        help="a photo of the person (repeat for up to 10: more photos, sharper matches)",
+        metavar="PHOTO",
+        help=f"a photo of the person (repeat for up to {MAX_REFERENCES}: more photos, "
+        "sharper matches)",
     )
     search.add_argument(
         "--handle",
         help="or: the person's profile picture: an X username, a Mastodon address "
         "(@name@server) or a Bluesky handle (name.bsky.social)",
     )
-    search.add_argument("--folder", type=Path, help="search the photos of this folder")
+    search.add_argument(
+        "--folder",
+        type=Path,
+        metavar="DIR",
+        help="search the photos of this folder and its subfolders",
+    )
+    search.add_argument(
+        "--event", metavar="EVENT_ID", help="search an event's indexed photos (findme event)"
+    )
     search.add_argument("--source", choices=SOURCES, help="where to search (default: guessed)")
     search.add_argument("--query", default="", help="the hashtags or words (e.g. '#pycon')")
     search.add_argument(
-        "--server", action="append", help="a Mastodon server to search (repeat for more)"
+        "--server",
+        action="append",
+        metavar="HOST",
+        help="a Mastodon server to search (repeat for more)",
     )
-    search.add_argument("--urls", type=Path, help="a text file of photo URLs, one a line")
     search.add_argument(
-        "--max-posts", type=int, default=1000, help="posts to read at most (per Mastodon server)"
+        "--urls", type=Path, metavar="FILE", help="a text file of photo URLs, one a line"
+    )
+    search.add_argument(
+        "--max-posts",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="posts to read at most (on Mastodon: per server; default 1000)",
     )
     search.add_argument(
         "--threshold",
@@ -64,7 +100,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         f"(default {DEFAULT_THRESHOLD}; lower is stricter)",
     )
     search.add_argument("--json", action="store_true", help="print one JSON document")
-    search.add_argument("--workers", type=int, help="compare workers (default: one per core)")
+    search.add_argument(
+        "--workers", type=int, metavar="N", help="compare workers (default: one per core)"
+    )
     search.add_argument(
         "--engine-stats",
         action="store_true",
@@ -90,9 +128,9 @@ def _engine_answers(deployment: str) -> bool:
         return False
 
 
-def _resumable(job_id: str) -> Path | None:
-    """The photo root of a job `--resume` may go on with; a job whose process was
-    killed is stopped here first."""
+def _resumable(job_id: str) -> dict[str, str]:
+    """The record of a job `--resume` may go on with; a job whose process was killed
+    is stopped here first."""
     with open_job_store() as store:
         job = store.fields(job_id)
         if job is None:
@@ -110,10 +148,20 @@ def _resumable(job_id: str) -> Path | None:
                     "or wait"
                 )
             store.cancel(job_id)
-    root = Path(job["photo_root"]) if job.get("photo_root") else None
-    if job.get("source") == "folder" and (root is None or not root.is_dir()):
+    root = job.get("photo_root")
+    if job.get("source") == "folder" and not (root and Path(root).is_dir()):
         raise UsageError(f"the folder of job {job_id} is no longer there: {root}")
-    return root
+    return job
+
+
+def _event_root(event_id: str) -> Path | None:
+    """The photo root an event of a folder was indexed from (its later photos are read
+    there); None for the other sources."""
+    with open_job_store() as store:
+        event = store.fields(event_id)
+    if event is None or event.get("role") != "event":
+        raise UsageError(f"no event {event_id} (unknown, deleted or expired)")
+    return Path(event["photo_root"]) if event.get("photo_root") else None
 
 
 def _resume(client: OpenWhiskClient, local: LocalFindMe, job_id: str) -> None:
@@ -151,6 +199,22 @@ def _read_status(client: OpenWhiskClient, job_id: str) -> dict[str, Any]:
     return status
 
 
+def _wait_for_references(store: JobStore, job_id: str) -> None:
+    """A source stage that took the uploaded reference photos (they are deleted once
+    read) is let finish their descriptors before the engine stops: killed in between,
+    it would leave a search that --resume cannot go on with."""
+    deadline = time.monotonic() + REFERENCES_WAIT_SECONDS
+    told = False
+    while store.search_leased(job_id) and time.monotonic() < deadline:
+        job = store.fields(job_id) or {}
+        if job.get("reference_fingerprints") or job.get("state") == "failed":
+            return
+        if not told:
+            print("findme: stopping once the reference faces are kept…", file=sys.stderr)
+            told = True
+        time.sleep(WATCH_SECONDS)
+
+
 def _stop(redis_url: str, client: OpenWhiskClient | None, job_id: str) -> dict[str, Any] | None:
     """Ctrl-C: the search is cancelled (resumable) and where it got to is said; its
     status instead when it had ended just before (its result stands). The job's own
@@ -162,6 +226,7 @@ def _stop(redis_url: str, client: OpenWhiskClient | None, job_id: str) -> dict[s
     try:
         with open_job_store(redis_url) as store:
             state, _ = store.cancel(job_id)
+            _wait_for_references(store, job_id)
             progress = store.progress(job_id)
     except REDIS_ERRORS as error:
         print(
@@ -186,9 +251,14 @@ def run(args: argparse.Namespace) -> int:
         # is left half-registered, without an id, or reopened with nothing driving it.
         with interrupts_held() as held:
             if args.resume:
-                root, params = _resumable(args.resume), {}
+                job, params = _resumable(args.resume), {}
+                root = Path(job["photo_root"]) if job.get("photo_root") else None
+                files = json.loads(job.get("reference_files") or "[]")
             else:
                 params, root = search_params(args), args.folder
+                files = [path.name for path in args.reference or []]
+                if args.event:
+                    root = _event_root(args.event)
             held.check()
             with interrupts_ignored():
                 start_fork_server()  # __main__ started it already; its workers ignore Ctrl-C
@@ -205,6 +275,9 @@ def run(args: argparse.Namespace) -> int:
                 _resume(client, local, job_id)
             else:
                 job_id = _register(client, params)
+                if files:  # named as the person knows them, in notes, jobs and reports
+                    with open_job_store(local.redis_url) as store:
+                        store.update(job_id, reference_files=json.dumps(files))
         with open_job_store(local.redis_url) as store:
             status = follow(client, store, job_id, quiet=args.json)
         if args.engine_stats and local.engine:
@@ -224,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
         if local is not None:
             with interrupts_ignored():
                 local.stop()
-    return _result(args, job_id, status)
+    return _result(args, job_id, with_file_names(status, files))
 
 
 def _result(args: argparse.Namespace, job_id: str, status: dict[str, Any]) -> int:

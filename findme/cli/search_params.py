@@ -13,11 +13,15 @@ from typing import Any
 
 from findme.cli.errors import UsageError
 from findme.images import PhotoError, open_image, shrunk_jpeg
-from findme.settings import MAX_THRESHOLD, MIN_THRESHOLD
+from findme.settings import MAX_THRESHOLD, MIN_THRESHOLD, Settings
 from findme.sources.folder import IMAGE_SUFFIXES
 from findme.sources.urls import MAX_URLS
+from findme.stages.register import MAX_REFERENCES
 
-UPLOAD_BYTES = 600_000  # per reference photo, before base64
+# All reference photos together, before base64 (4/3 more): OpenWhisk takes at most
+# 1 MB a request, and the rest of the request needs a little of it.
+UPLOAD_BYTES = 700_000
+SHRUNK_SIDES = (1600, 1200, 900, 640)  # tried in turn until a photo fits its share
 MAX_URL_LIST_BYTES = 1_000_000  # leaves room under OpenWhisk's 1 MB for the rest
 
 
@@ -25,16 +29,25 @@ def search_params(args: argparse.Namespace) -> dict[str, Any]:
     """The register_search params of a CLI search."""
     if not MIN_THRESHOLD <= args.threshold <= MAX_THRESHOLD:
         raise UsageError(f"--threshold must be between {MIN_THRESHOLD} and {MAX_THRESHOLD}")
-    if (args.reference is None) == (args.handle is None):
+    if args.reference is None and args.handle is None:
         raise UsageError(
-            "give one reference: --reference PHOTO, or --handle with an X username, "
-            "a Mastodon address (@name@server) or a Bluesky handle (name.bsky.social)"
+            f"give a reference: --reference PHOTO (repeat for up to {MAX_REFERENCES} photos "
+            "of the person), or --handle with an X username, a Mastodon address "
+            "(@name@server) or a Bluesky handle (name.bsky.social)"
+        )
+    if args.reference is not None and args.handle is not None:
+        raise UsageError("give --reference photos or --handle, not both")
+    if args.reference is not None and len(args.reference) > MAX_REFERENCES:
+        raise UsageError(
+            f"give at most {MAX_REFERENCES} references (--reference was given "
+            f"{len(args.reference)} times)"
         )
     params: dict[str, Any] = {"query": args.query, "threshold": args.threshold}
-    params.update(_source_params(args))
+    params.update(source_params(args))
     if args.reference is not None:
+        share = UPLOAD_BYTES // len(args.reference)
         params["reference_image"] = [
-            base64.b64encode(_read_reference(path)).decode() for path in args.reference
+            base64.b64encode(_read_reference(path, share)).decode() for path in args.reference
         ]
     else:
         params["handle"] = args.handle
@@ -47,17 +60,22 @@ def search_params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _read_reference(path: Path) -> bytes:
+def _read_reference(path: Path, share: int) -> bytes:
+    """The photo as uploaded: as it is when it fits its share of the request, else an
+    upright JPEG copy shrunk until it does (as the page shrinks a phone photo)."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise UsageError(f"cannot read reference {path}: {error.strerror}") from None
     try:
         image = open_image(data)
+        for side in SHRUNK_SIDES:
+            if len(data) <= share:
+                break
+            data = shrunk_jpeg(image, max_side=side)
     except PhotoError as error:
         raise UsageError(f"reference {path} is unusable: {error}") from None
-    # OpenWhisk takes at most 1 MB a request: a phone photo is shrunk, as the page does.
-    return data if len(data) <= UPLOAD_BYTES else shrunk_jpeg(image)
+    return data
 
 
 def _read_urls(path: Path) -> list[str]:
@@ -80,8 +98,10 @@ def _read_urls(path: Path) -> list[str]:
     return urls
 
 
-def _source_params(args: argparse.Namespace) -> dict[str, Any]:
-    """Which source a CLI search reads, and its register_search params."""
+def source_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Which source a CLI search (or event) reads, and its params."""
+    if getattr(args, "event", None):
+        return {"event_id": args.event}
     source = args.source or (
         "folder"
         if args.folder is not None
@@ -92,7 +112,13 @@ def _source_params(args: argparse.Namespace) -> dict[str, Any]:
         else "twitter"
     )
     if source == "folder":
-        if args.folder is None or not args.folder.is_dir():
+        if args.folder is None:
+            raise UsageError("give --folder DIR, the folder of photos to search")
+        if args.folder.exists() and not args.folder.is_dir():
+            raise UsageError(
+                f"{args.folder} is a file, not a folder: give the folder that holds the photos"
+            )
+        if not args.folder.is_dir():
             raise UsageError(f"no such folder: {args.folder}")
         _check_photos(args.folder)
         return {"source": "folder", "folder": "."}
@@ -105,6 +131,14 @@ def _source_params(args: argparse.Namespace) -> dict[str, Any]:
             "give --folder DIR, or --query '#hashtag' to search X, Mastodon (with --server) "
             "or Bluesky (with --source bluesky), or --urls FILE"
         )
+    if source == "bluesky":
+        settings = Settings.load()
+        if not (settings.bluesky_handle and settings.bluesky_app_password):
+            raise UsageError(
+                "searching Bluesky needs a Bluesky account: set FINDME_BLUESKY_HANDLE "
+                "(name.bsky.social) and FINDME_BLUESKY_APP_PASSWORD (an app password, "
+                "made in Bluesky's settings)"
+            )
     if source == "mastodon":
         if not args.server:
             raise UsageError("give --server HOST (repeat for more) to search Mastodon")
@@ -131,7 +165,9 @@ def _check_photos(folder: Path) -> None:
             f"no photos in {folder}{found}; FindMe reads JPEG, PNG, GIF, BMP, WebP and TIFF"
         )
     if skipped:
-        print(
-            f"findme: skipping {len(skipped)} files that are not photos ({kinds})",
-            file=sys.stderr,
+        files = (
+            "1 file that is not a photo"
+            if len(skipped) == 1
+            else (f"{len(skipped)} files that are not photos")
         )
+        print(f"findme: skipping {files} ({kinds})", file=sys.stderr)

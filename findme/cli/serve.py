@@ -18,20 +18,43 @@ from findme.local.runner import LocalFindMe
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    serve = commands.add_parser("serve", help="run the local OpenWhisk-compatible engine")
+    serve = commands.add_parser(
+        "serve",
+        help="run the search page and the OpenWhisk-compatible engine on this computer",
+        description="The search page, and the OpenWhisk REST API that the page, wsk and "
+        "the OpenWhisk clients use, on this computer until Ctrl-C. Without REDIS_URL its "
+        "searches are kept in an embedded Redis in the user's data directory.",
+    )
     serve.add_argument(
         "--host",
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1: this computer only)",
     )
     serve.add_argument(
-        "--port", type=int, default=3233, help="port of the page and the API (default 3233)"
+        "--port",
+        type=int,
+        default=3233,
+        metavar="PORT",
+        help="port of the page and the API (default 3233)",
     )
-    serve.add_argument("--photos", type=Path, help="the photo root folder searches may use")
-    serve.add_argument("--auth", default=GUEST_AUTH, help="UUID:KEY (default: the guest key)")
-    serve.add_argument("--workers", type=int, help="compare workers (default: one per core)")
+    serve.add_argument(
+        "--photos",
+        type=Path,
+        metavar="DIR",
+        help="the folder whose photos (and subfolders) the page's searches may use",
+    )
+    serve.add_argument(
+        "--auth",
+        default=GUEST_AUTH,
+        metavar="UUID:KEY",
+        help="the OpenWhisk API key callers must give (default: OpenWhisk's guest key)",
+    )
+    serve.add_argument(
+        "--workers", type=int, metavar="N", help="compare workers (default: one per core)"
+    )
     serve.add_argument(
         "--web-secret",
+        metavar="SECRET",
         help="require this X-Require-Whisk-Auth header on web actions (or FINDME_WEB_SECRET)",
     )
     add_limit_flags(serve)

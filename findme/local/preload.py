@@ -20,9 +20,12 @@ from findme.stages import (  # noqa: F401
     event_takedown,
     event_update,
     feed,
+    photo_faces,
     register,
+    resume,
     review,
     search,
+    share,
     status,
     sweep,
 )

@@ -7,14 +7,15 @@ from typing import Any
 
 from findme import params
 from findme.errors import NotFound, run_action
+from findme.jobs import JobStore
 from findme.settings import Settings
 from findme.store import job_store
 
 FAILED_SHOWN = 100  # the reasons of the first photos that could not be read
 
 
-def event_document(event_id: str, settings: Settings) -> dict[str, Any]:
-    store = job_store(settings)
+def event_document(event_id: str, store: JobStore, settings: Settings) -> dict[str, Any]:
+    """How far the event's indexing has come, in numbers a person reads."""
     event = store.fields(event_id)
     if event is None or event.get("role") != "event":
         raise NotFound(f"no event {event_id} (unknown, deleted or expired)")
@@ -49,7 +50,8 @@ def event_document(event_id: str, settings: Settings) -> dict[str, Any]:
 
 
 def event_status(args: dict[str, Any]) -> dict[str, Any]:
-    return event_document(params.event_id(args), Settings.load(args))
+    settings = Settings.load(args)
+    return event_document(params.event_id(args), job_store(settings), settings)
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from findme import event_search, params
-from findme.errors import HttpAnswer, NotFound, run_action
+from findme.errors import Forbidden, HttpAnswer, NotFound, run_action
+from findme.ownership import may_view
 from findme.settings import Settings
 from findme.store import job_store
 
@@ -67,6 +68,8 @@ def search_feed(args: dict[str, Any]) -> dict[str, Any]:
     fields = store.fields(job_id)
     if fields is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
+    if not may_view(fields, args):
+        raise Forbidden("its owner stopped sharing this search: only they can see it now")
     if fields.get("event") and fields.get("search_done") == "1":
         event_search.catch_up(job_id, store, settings)  # only what is new since it looked
     return HttpAnswer(

@@ -13,6 +13,7 @@ from findme.errors import ActionError, BadRequest, NotFound, run_action
 from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
 from findme.jobs import JobStore, State, new_job_id
+from findme.ownership import OWNER_FIELD, new_owner_key, owner_digest
 from findme.places import event_for_search
 from findme.reference import ReferenceUnusable
 from findme.settings import (
@@ -35,6 +36,8 @@ REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handl
 # CLI shrink photos to about 1600 px before they upload them.
 MAX_REFERENCE_BASE64 = 1024 * 1024
 MAX_REFERENCES = 10
+# A chosen face's box is in the photo's pixels; no photo FindMe reads is larger.
+MAX_BOX_COORDINATE = 100_000
 # Pillow's format name -> the name people know.
 REFERENCE_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WebP", "BMP": "BMP"}
 
@@ -104,6 +107,13 @@ def _one_reference(name: str, value: Any, settings: Settings) -> tuple[str, str,
     return "handle", shown(handle, network).lstrip("@"), None
 
 
+def uploaded_photo(args: dict[str, Any], settings: Settings) -> bytes:
+    """The bytes of reference_image, checked as a search's reference photo is."""
+    _, _, data = _one_reference("reference_image", args.get("reference_image"), settings)
+    assert data is not None
+    return data
+
+
 def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str, bytes | None]]:
     """Up to MAX_REFERENCES photos of the person, from any mix of the reference params."""
     given = [(name, value) for name in REFERENCE_PARAMS for value in _values(args, name)]
@@ -114,6 +124,30 @@ def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str
     if len(_values(args, "handle")) > 1:
         raise BadRequest("handle: give one handle")
     return [_one_reference(name, value, settings) for name, value in given]
+
+
+def chosen_face(args: dict[str, Any], references: int) -> list[int] | None:
+    """reference_face: the box [top, right, bottom, left] of the face the person chose
+    in their one reference photo (one of photo_faces' boxes); none: its largest face."""
+    value = args.get("reference_face")
+    if value is None or value == "" or value == []:
+        return None
+    if references != 1:
+        raise BadRequest("reference_face: choose a face only with one reference photo")
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or not all(0 <= v <= MAX_BOX_COORDINATE for v in value)
+    ):
+        raise BadRequest(
+            "reference_face must be a face's box [top, right, bottom, left] in pixels, "
+            "as photo_faces gives it"
+        )
+    top, right, bottom, left = value
+    if not (top < bottom and left < right):
+        raise BadRequest("reference_face: a box's top must be above its bottom, left before right")
+    return value
 
 
 def source_fields(args: dict[str, Any], settings: Settings) -> dict[str, str]:
@@ -198,6 +232,7 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     event = params.optional_str(args, "event_id", 64)
     place = source_fields(args, settings) if event is None else None
     references = _references(args, settings)  # refused before any listing starts
+    face = chosen_face(args, len(references))
     if place is not None:
         # A place some event indexes (an organiser's, an earlier person's) is reused.
         urls = json.loads(place.pop("urls", "[]"))
@@ -210,12 +245,19 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
         "deployment": deployment_of(settings.api_host),
         "query": source.get("query", query),
         "threshold": repr(threshold),
-        "references": json.dumps([{"kind": kind, "value": value} for kind, value, _ in references]),
+        "references": json.dumps(
+            [
+                {"kind": kind, "value": value, **({"face": face} if face else {})}
+                for kind, value, _ in references
+            ]
+        ),
     }
+    owner_key = new_owner_key()
+    fields[OWNER_FIELD] = owner_digest(owner_key)  # the key itself is shown once, below
     uploads = {index: data for index, (_, _, data) in enumerate(references) if data is not None}
     store.create(job_id, fields, uploads=uploads)
     if (store.fields(str(event)) or {}).get("state") == State.DONE.value:
-        return _search_now(job_id, store, settings)
+        return {**_search_now(job_id, store, settings), "owner_key": owner_key}
     try:
         paced_fire(settings, store, "search_request", {"job_id": job_id})
     except Deferred:
@@ -223,7 +265,7 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     except Exception as error:
         store.fail(job_id, f"could not start the search: {error}")
         raise
-    return {"job_id": job_id}
+    return {"job_id": job_id, "owner_key": owner_key}
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from findme.errors import BadRequest, NotFound, run_action
 from findme.face_cache import PhotoFaces
 from findme.jobs import JobStore
 from findme.matching import match_record
+from findme.ownership import require_search_owner
 from findme.reference import load_references
 from findme.settings import DEFAULT_THRESHOLD, Settings
 from findme.stages.register import MAX_REFERENCES
@@ -120,6 +121,7 @@ def review(args: dict[str, Any]) -> dict[str, Any]:
     job = store.fields(job_id)
     if job is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
+    require_search_owner(job, args)
     if verdict == "unreject":
         return _unreject(job_id, photo, store, settings)
     match = store.match(job_id, photo)

@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 from findme import event_search, params
-from findme.errors import BadRequest, NotFound, run_action
+from findme.errors import BadRequest, Forbidden, NotFound, run_action
 from findme.jobs import JobStatus, JobStore
+from findme.ownership import may_view
 from findme.settings import Settings
 from findme.store import job_store
 
@@ -95,7 +96,11 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
     job_id = params.job_id(args)
     limit = params.number_in_range(args, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
     store = job_store(settings)
+    # Read first: a match found while this answer is made is new to the next one.
+    now = time.time()
     fields = store.fields(job_id) or {}
+    if not may_view(fields, args):
+        raise Forbidden("its owner stopped sharing this search: only they can see it now")
     follows_event = bool(fields.get("event")) and fields.get("search_done") == "1"
     # A search of an event waits on the event's indexing, which has its own stall check.
     if not follows_event and store.stalled_since(job_id, settings.stall_seconds) is not None:
@@ -113,8 +118,12 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
         document.update(_event_part(store, status.fields))
     since = params.number_in_range(args, "since", 0, 0, 1e11)
     if since:
-        # "2 new photos of you": matches found after the person last looked.
-        document["matches_new"] = sum(1 for m in store.matches(job_id) if m.get("found", 0) > since)
+        # An open page asks for what is new since it last looked ("2 new photos of
+        # you"): the counts, and only the matches found since, however big the search.
+        fresh = [m for m in store.matches(job_id) if m.get("found", 0) > since]
+        document.update(matches=fresh[: int(limit)], failed=[], next_cursor=None)
+        document["matches_new"] = len(fresh)
+    document["now"] = now  # the next `since`: this answer's moment, on the server's clock
     return document
 
 

@@ -14,7 +14,7 @@ import contextlib
 import time
 from typing import Any
 
-from findme import event_reading, event_search
+from findme import event_reading, event_search, places
 from findme.errors import Unavailable, run_action
 from findme.events import paced_fire, seconds_left
 from findme.jobs import FINAL_STATES, JobStore
@@ -42,13 +42,14 @@ def _reread_live_events(store: JobStore, settings: Settings) -> dict[str, str]:
     report = {}
     for event_id in store.live_events():
         event = store.fields(event_id)
-        if event is None or event.get("deployment", "") != deployment_of(settings.api_host):
-            continue
+        if event is None or not places.can_read(event, settings):
+            continue  # a folder under another engine's photo root: that engine reads it
         last_read = float(event.get("last_read") or 0)
         if time.time() - last_read < settings.event_reread_seconds - READ_EARLY_SECONDS:
             continue
         mode = event_reading.next_mode(event, store.progress(event_id)["photos_total"])
         if store.for_job(event).relist(event_id, mode):
+            places.adopt(event_id, store, settings)  # e.g. made by `findme event create`
             with contextlib.suppress(Unavailable):
                 paced_fire(settings, store, "search_request", {"job_id": event_id})
             report[event_id] = f"reading again ({mode})"

@@ -94,5 +94,12 @@ class Caches(StoreBase):
         value = self.redis.get(keys.photo_faces_key(digest, detection))
         return text(value) if value is not None else None
 
+    def forget_cached_faces(self, digests: list[str], detection: str) -> None:
+        for start in range(0, len(digests), 1000):  # one command per key: a cluster's slots
+            with self.redis.pipeline(transaction=False) as pipe:
+                for digest in digests[start : start + 1000]:
+                    pipe.delete(keys.photo_faces_key(digest, detection))
+                pipe.execute()
+
     def save_faces(self, digest: str, detection: str, document: str) -> None:
         self.redis.set(keys.photo_faces_key(digest, detection), document, ex=self.ttl)

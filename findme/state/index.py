@@ -176,6 +176,15 @@ class EventIndex(StoreBase):
         values = self.redis.hmget(keys.index_key(event_id), photos)
         return {p: json.loads(v) for p, v in zip(photos, values, strict=True) if v is not None}
 
+    def indexed_digests(self, event_id: str) -> list[str]:
+        """The content digests of the event's indexed photos (their face cache entries)."""
+        found = []
+        for _, meta in self.redis.hscan_iter(keys.index_key(event_id), count=1000):
+            digest = json.loads(meta).get("digest")
+            if digest:
+                found.append(digest)
+        return found
+
     def indexed_faces(self, event_id: str, photo: str) -> str | None:
         value = self.redis.hget(keys.index_faces_key(event_id), photo)
         return text(value) if value is not None else None

@@ -292,13 +292,14 @@ class JobRecords(StoreBase):
                 return found[:limit]
         return found
 
-    def take_uploads(self, job_id: str) -> dict[int, bytes]:
-        """The uploaded reference photos by position; deleted once read (biometric data)."""
-        with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hgetall(keys.upload_key(job_id))
-            pipe.delete(keys.upload_key(job_id))
-            uploads, _ = pipe.execute()
-        return {int(text(k)): v for k, v in uploads.items()}
+    def uploads(self, job_id: str) -> dict[int, bytes]:
+        """The uploaded reference photos by position, kept until forget_uploads: a
+        search stopped while its descriptors are computed computes them again."""
+        return {int(text(k)): v for k, v in self.redis.hgetall(keys.upload_key(job_id)).items()}
+
+    def forget_uploads(self, job_id: str) -> None:
+        """Deletes the uploaded photos, their descriptors kept (biometric data)."""
+        self.redis.delete(keys.upload_key(job_id))
 
     def delete(self, job_id: str) -> bool:
         """Removes a job's own keys (its matches, photos, uploaded photo, its copy of
