@@ -28,6 +28,7 @@ class IndexedFaces:
     counts: np.ndarray  # faces of each photo, in order
     matrix: np.ndarray  # every face's descriptor, photo after photo
     seq: int  # the newest index place included
+    places: dict[str, tuple[int, int]] | None = None
 
     @classmethod
     def decode(cls, indexed: dict[str, str], seq: int) -> IndexedFaces:
@@ -47,9 +48,18 @@ class IndexedFaces:
 
     def descriptors_of(self, photo: str) -> np.ndarray:
         """The faces of one photo (its last copy, should it be in twice)."""
-        index = len(self.photos) - 1 - self.photos[::-1].index(photo)
-        start = int(self.counts[:index].sum())
-        return self.matrix[start : start + int(self.counts[index])]
+        start, count = self._places()[photo]
+        return self.matrix[start : start + count]
+
+    def _places(self) -> dict[str, tuple[int, int]]:
+        """Photo -> (first row, rows), built once: hundreds of matches read it."""
+        if self.places is None:
+            starts = np.concatenate(([0], np.cumsum(self.counts)[:-1])).tolist()
+            places = dict(
+                zip(self.photos, zip(starts, self.counts.tolist(), strict=True), strict=True)
+            )
+            object.__setattr__(self, "places", places)
+        return self.places
 
     def nearest_by_photo(self, references: np.ndarray) -> dict[str, float]:
         """Each photo's nearest face distance to any of the references."""

@@ -43,6 +43,11 @@ DEFAULT_STRONG_DISTANCE = 0.5
 # OpenWhisk's default firesPerMinute (ansible group_vars: limits): FindMe paces its
 # fires under it unless told the namespace's own (the engine's limits: local/limits.py).
 DEFAULT_FIRES_PER_MINUTE = 60
+# The most photos one search or event lists (a named Mastodon server can claim any
+# number): its listing stops there and says so.
+DEFAULT_MAX_PHOTOS = 20_000
+# `findme serve` decodes this many photo previews at once (each may take about 300 MB).
+DEFAULT_PREVIEW_DECODES = 2
 # Bluesky's entryway: sessions are created there, and it serves app.bsky.* calls.
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
 # The image bakes the detector's fast-loading form next to the package.
@@ -77,12 +82,14 @@ ENVIRONMENT: dict[str, str] = {
     "bluesky_app_password": "FINDME_BLUESKY_APP_PASSWORD",
     "bluesky_service": "FINDME_BLUESKY_SERVICE",
     "url_hosts": "FINDME_URL_HOSTS",
+    "max_photos": "FINDME_MAX_PHOTOS",
 }
 # Not action settings: read by the local engine and the CLI only.
 ENGINE_ENVIRONMENT = {
     "web_secret": "FINDME_WEB_SECRET",
     "cors_origins": "FINDME_CORS_ORIGINS",
     "allowed_hosts": "FINDME_ALLOWED_HOSTS",
+    "preview_decodes": "FINDME_PREVIEW_DECODES",
 }
 
 
@@ -189,9 +196,11 @@ class Settings:
     bluesky_app_password: str | None = field(default=None, repr=False)
     bluesky_service: str = DEFAULT_BLUESKY_SERVICE
     url_hosts: frozenset[str] = frozenset()
+    max_photos: int = DEFAULT_MAX_PHOTOS
     # `findme serve`: origins whose pages may call it, host names it answers for.
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    preview_decodes: int = DEFAULT_PREVIEW_DECODES
 
     @classmethod
     def load(
@@ -276,6 +285,9 @@ class Settings:
             deadline_ms=_int(deadline, 0, 0, 2**62) or None if deadline else None,
             cors_origins=_names(env.get(ENGINE_ENVIRONMENT["cors_origins"])),
             allowed_hosts=_names(env.get(ENGINE_ENVIRONMENT["allowed_hosts"])),
+            preview_decodes=_int(
+                env.get(ENGINE_ENVIRONMENT["preview_decodes"]), DEFAULT_PREVIEW_DECODES, 1, 64
+            ),
             # Mastodon servers callers may search (empty: any public server).
             mastodon_servers=_hosts(value("mastodon_servers")),
             # Secrets, per server; never logged, never in a payload or a result.
@@ -293,4 +305,6 @@ class Settings:
             ),
             # Hosts an organiser's list of photo URLs may point at (else media_hosts).
             url_hosts=_hosts(value("url_hosts")) or _hosts(hosts),
+            # The most photos a search or an event lists, whatever its source claims.
+            max_photos=_int(value("max_photos"), DEFAULT_MAX_PHOTOS, 10, 1_000_000),
         )

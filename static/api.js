@@ -131,12 +131,22 @@ const FindMeApi = (() => {
 
   // The local engine's own routes (folders, photos, previews, zip), next to its web actions.
   const localBase = new URL("/findme", base).href;
+  const askedBase = askedApi && !linkProblem ? base : "";
+
+  // The page's own address with these parameters (and the API it was told to use);
+  // a parameter without a value is written bare: ?organise.
+  function pageLink(params, api = askedBase) {
+    const query = new URLSearchParams(params);
+    if (api) query.set("api", api);
+    const text = query.toString();
+    return text ? `${location.pathname}?${text}`.replace(/=(?=&|$)/g, "") : location.pathname;
+  }
 
   return {
-    base, origin, isTrusted, trust, call, status, ApiError, localBase, linkProblem, secretHeaders,
+    base, origin, isTrusted, trust, call, status, ApiError, localBase, linkProblem, secretHeaders, pageLink,
     isOwner,
     isHome: origin === homeOrigin,
-    askedApi: askedApi && !linkProblem ? base : "",
+    askedApi: askedBase,
     set onBusy(callback) { onBusy = callback; },
   };
 })();

@@ -2,7 +2,10 @@
 // follows it through search_status (backing off, waiting out 429s), and keeps a
 // link to each search and a list of this browser's searches. Once a search is
 // open the form folds into a one-line summary, so its results come first.
-// Where to look: places.js; the person's photo: photo.js; consent: consent.js.
+// An attendee's link (?event=ID) sets the page to that event: it asks only for
+// the person's photo. A search of a live event stays open for new photos.
+// Where to look: places.js; the person's photo: photo.js; consent: consent.js;
+// events: event.js; live searches: live.js; the organiser's view: organise.js.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -16,13 +19,21 @@ function networkOf(handle) {
   if (/^@?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(handle)) return "bluesky";
   return null;
 }
-const offered = { sources: {}, handles: ["x"] };  // handles: those HANDLES describes
+// handles: those HANDLES describes; events: the bounds of an organiser's event.
+const offered = { sources: {}, handles: ["x"], events: null };
 const HISTORY = "findme:searches";
+const HOME_TITLE = document.title;
+let pageTitle = HOME_TITLE;  // a background tab adds "(2 new)" to it
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let choicesReady = Promise.resolve();  // the places to look, and how long a search is kept
 
-// The open search: what this browser knows of it (label, who, folder) and its status.
-const current = { jobId: "", folder: "", label: "", who: "", threshold: null, status: null, generation: 0 };
+// The open search: what this browser knows of it (label, who, folder) and its status;
+// fresh: its photos found while this page was open (a live event's new photos).
+const current = {
+  jobId: "", folder: "", label: "", who: "", threshold: null, status: null, generation: 0, fresh: new Set(),
+};
+// The event an attendee's link (?event=ID) set the page to: its searches look only there.
+const attending = { eventId: "", name: "", generation: 0 };
 const rejectedKey = (jobId) => `findme:rejected:${jobId}`;
 
 function showError(message) {
@@ -62,11 +73,7 @@ function forget(jobId) {
   saveSearches(searches().filter((s) => s.job_id !== jobId));
   localStorage.removeItem(rejectedKey(jobId));
 }
-function jobLink(jobId, api) {
-  const query = new URLSearchParams({ job: jobId });
-  if (api) query.set("api", api);
-  return `${location.pathname}?${query}`;
-}
+const jobLink = (jobId, api) => FindMeApi.pageLink({ job: jobId }, api);
 function drawHistory() {
   const list = searches();
   $("history").hidden = list.length === 0;
@@ -133,6 +140,7 @@ async function loadChoices() {
   const [folders, sources] = await Promise.all([loadFolders(), loadSources()]);
   offered.sources = Object.fromEntries(sources.sources.map((s) => [s.source, s]));
   offered.handles = sources.handles.filter((kind) => HANDLES[kind]);
+  offered.events = sources.events;
   FindMeConsent.setKeep(sources.keep_seconds);
   const choices = FindMePlaces.offer(folders, offered.sources);
   const kinds = offered.handles;
@@ -141,7 +149,8 @@ async function loadChoices() {
     ? `Uses your profile picture instead of a photo: ${kinds.map((k) => HANDLES[k]).join(", ")}.`
     : "This FindMe takes no usernames: choose a photo of yourself.";
   $("handle").disabled = !kinds.length;
-  $("start").disabled = choices === 0;
+  $("start").disabled = choices === 0 && !attending.eventId;  // an event is the place to look
+  return choices;
 }
 
 // -- the open search: the form folded into one line --------------------------------
@@ -230,6 +239,7 @@ function drawFailed(status) {
 }
 
 function render(status) {
+  if (typeof status.shared === "boolean" && current.jobId) showSharing(current.jobId, status.shared);
   const before = current.status;
   current.status = status;
   if (status.source === "folder" && status.folder) current.folder = status.folder;
@@ -269,6 +279,7 @@ function render(status) {
   document.querySelectorAll(".final-only").forEach((b) => { b.hidden = !(ended && status.matches.length); });
   FindMeResults.show(status, current.folder);
   drawRejected();
+  drawLive(status);
   const found = status.matches.length;
   if (!before || before.matches.length !== found || before.state !== status.state) {
     announce(ended ? `${$("state").textContent} ${found} photos of you found. ${counts(status)} ${failed?.reason || ""}`
@@ -287,6 +298,7 @@ async function follow(jobId, generation) {
       const status = await FindMeApi.status(jobId);
       if (generation !== current.generation) return;
       render(status);
+      if (FindMeLive.isLive(status)) return goLive(jobId, generation, status.now);
       if (FINAL.has(status.state)) return;
       // Every poll is an invocation, and OpenWhisk allows the namespace 60 a minute.
       delay = Math.min(5000, delay * 1.3);
@@ -309,14 +321,68 @@ async function follow(jobId, generation) {
   }
 }
 
+// -- a live event: new photos of the person as they come ----------------------------
+const photosOfYou = (n) => (n === 1 ? "1 new photo of you" : `${n} new photos of you`);
+
+function drawLive(status) {
+  const live = FindMeLive.isLive(status);
+  $("live").hidden = !live && !current.fresh.size;
+  $("live-text").textContent = live
+    ? `This event is live until ${FindMeEvent.when(status.event.live_until)}: FindMe adds new photos of you as they are posted.`
+    : "The event has ended: no new photos will be added.";
+  $("live-new").textContent = current.fresh.size ? `${photosOfYou(current.fresh.size)}.` : "";
+  $("feed-link").hidden = !live;
+  $("feed-link").href = FindMeLive.feedUrl(current.jobId);
+}
+
+// Every 30 s, what is new since the last answer; a tab in the background says it in its title.
+function goLive(jobId, generation, since) {
+  FindMeLive.watch(jobId, since, {
+    current: () => generation === current.generation,
+    update: (answer) => addNew(jobId, generation, answer),
+    ended: () => drawLive(current.status),
+    gone: (error) => closeJob(FindMeWords.inWords(error.message), true),
+    waiting: (error, ms) => {
+      const later = ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 120_000 ? "1 minute" : `${Math.round(ms / 60_000)} minutes`;
+      notice(`${error.kind === "busy" ? "FindMe is busy" : "FindMe cannot be reached right now"}: ` +
+        `it looks for new photos of you again in ${later}.`);
+    },
+  });
+}
+
+async function addNew(jobId, generation, answer) {
+  const before = current.status;
+  const known = new Set(before.matches.map((m) => m.photo));
+  const again = new Set(answer.matches.map((m) => m.photo));
+  const fresh = answer.matches.filter((m) => !known.has(m.photo));
+  let status = {
+    ...answer, matches: [...before.matches.filter((m) => !again.has(m.photo)), ...answer.matches], failed: before.failed,
+  };
+  // A photo taken down or gone from its source left the results: read them whole, once.
+  if (status.matches.length !== answer.matches_total) {
+    try { status = await FindMeApi.status(jobId); } catch (_) { return; }  // the next poll tries again
+    if (generation !== current.generation) return;
+  }
+  fresh.forEach((m) => current.fresh.add(m.photo));
+  FindMeResults.markNew(current.fresh);
+  render(status);
+  if (fresh.length) {
+    announce(`${photosOfYou(fresh.length)}.`);
+    if (document.hidden) document.title = `(${current.fresh.size} new) ${pageTitle}`;
+  }
+}
+
 // Opens a search: the form folds into its summary, its progress and results below.
 function openJob(jobId, known = {}) {
   current.generation += 1;
   Object.assign(current, {
     jobId, folder: known.folder || "", label: known.label || "", who: known.who || "",
-    threshold: known.threshold ?? null, status: null,
+    threshold: known.threshold ?? null, status: null, fresh: new Set(),
   });
   FindMeResults.reset();
+  attending.generation += 1;  // the search says how the event goes now
+  $("event-card").hidden = true;
+  $("live").hidden = true;
   showError("");
   notice("");
   jobError("");
@@ -330,6 +396,7 @@ function openJob(jobId, known = {}) {
   $("bar").removeAttribute("value");
   $("job-link").href = jobLink(jobId, FindMeApi.askedApi);
   $("job-link").hidden = false;
+  showSharing(jobId, true);
   $("cancel").hidden = false;
   $("resume").hidden = true;
   history.replaceState(null, "", jobLink(jobId, FindMeApi.askedApi));
@@ -337,8 +404,61 @@ function openJob(jobId, known = {}) {
   follow(jobId, current.generation);
 }
 
+// Who may do what: the browser that started a search holds its owner key and may
+// review, stop, continue, delete and stop sharing it; a link opened elsewhere only
+// looks. The server refuses the rest anyway; the page says so instead of failing.
+function showSharing(jobId, shared) {
+  const owner = FindMeApi.isOwner(jobId);
+  document.body.classList.toggle("view-only", !owner);
+  $("share").hidden = !owner;
+  $("share").textContent = shared ? "Stop sharing the link" : "Share the link again";
+  $("share").dataset.shared = shared ? "1" : "0";
+  $("sharing").hidden = false;
+  $("sharing").textContent = !owner
+    ? "View only: someone shared this search with you. You can look at its photos; only the " +
+      "browser that started it can review, stop or delete it."
+    : shared
+      ? "Anyone you give the link to can see these photos (not change them)."
+      : "Only this browser can see this search now: the link no longer works for anyone else.";
+}
+
+async function toggleSharing() {
+  const jobId = current.jobId;
+  const shared = $("share").dataset.shared !== "1";
+  $("share").disabled = true;
+  try {
+    await FindMeApi.call("share_search", { job_id: jobId, shared });
+    showSharing(jobId, shared);
+  } catch (error) {
+    notice(error.message);
+  } finally {
+    $("share").disabled = false;
+  }
+}
+
+// OpenWhisk refuses a request over 1 MB (413) before any action reads it: a long list
+// of links beside a photo is said in words before it is sent.
+const REQUEST_LIMIT = 1_000_000;
+function requestTooLarge(params) {
+  const size = new Blob([JSON.stringify(params)]).size;
+  if (size <= REQUEST_LIMIT) return "";
+  const urls = String(params.urls || "").split(/\s+/).filter(Boolean);
+  if (!urls.length) return "Your photo is too large to send. Choose a smaller photo.";
+  const listSize = JSON.stringify(params.urls).length;
+  const fit = Math.max(0, Math.floor((REQUEST_LIMIT - (size - listSize)) / (listSize / urls.length)));
+  return `That list of links is too long to send with your photo (FindMe takes 1 MB a request): ` +
+    `shorten the list to about ${fit.toLocaleString("en")} links, or search it in parts.`;
+}
+
 // Back to the form: after "New search", a deletion, or a link to a search that is gone.
 function closeJob(message = "", warning = false) {
+  document.body.classList.remove("view-only");
+  $("sharing").hidden = true;
+  $("share").hidden = true;
+  // A search of an organiser's event (named; a place's own event is not) goes back
+  // to that event's form, as the attendee's link opened it.
+  const event = current.status?.event;
+  const eventId = attending.eventId || (event?.name && event.state !== "deleted" ? event.event_id : "");
   current.generation += 1;
   current.jobId = "";
   current.status = null;
@@ -346,7 +466,8 @@ function closeJob(message = "", warning = false) {
   $("progress").hidden = true;
   fold(false);
   $("start").disabled = false;
-  history.replaceState(null, "", location.pathname + (FindMeApi.askedApi ? `?api=${encodeURIComponent(FindMeApi.askedApi)}` : ""));
+  history.replaceState(null, "", FindMeApi.pageLink(eventId ? { event: eventId } : {}));
+  if (eventId) attend(eventId);
   drawHistory();
   flash(message, warning);
   announce(message);
@@ -395,15 +516,19 @@ async function startSearch(event) {
         : `That is not a username FindMe can use: give ${takes}, or choose a photo of yourself.`);
     }
   }
-  const missing = FindMePlaces.check();
+  const missing = attending.eventId ? "" : FindMePlaces.check();
   if (missing) return showError(missing);
   $("start").disabled = true;
   try {
-    const params = { ...FindMePlaces.params(), threshold: Number($("threshold").value) };
+    const place = attending.eventId ? { event_id: attending.eventId } : FindMePlaces.params();
+    const params = { ...place, threshold: Number($("threshold").value) };
     Object.assign(params, hasPhoto ? await FindMePhoto.reference() : { handle });
+    const tooLong = requestTooLarge(params);
+    if (tooLong) return showError(tooLong);
     const { job_id: jobId } = await FindMeApi.call("register_search", params);
     const known = {
-      label: FindMePlaces.label(params), who: hasPhoto ? "Your photo" : `Profile picture of ${handle}`,
+      label: attending.eventId ? attending.name : FindMePlaces.label(params),
+      who: hasPhoto ? "Your photo" : `Profile picture of ${handle}`,
       folder: params.folder || "", threshold: params.threshold,
     };
     remember(jobId, known);
@@ -593,6 +718,46 @@ function newSearch() {
   $("search").querySelector("select:not([disabled]), input:not([disabled])")?.focus();
 }
 
+// -- an attendee's link: the page set to one event -------------------------------------
+// The event's name and progress above a form that asks only for the person's photo.
+function attend(eventId) {
+  attending.eventId = eventId;
+  attending.generation += 1;
+  document.body.classList.add("attending");
+  $("form-title").textContent = "Your photo";
+  $("start").textContent = "Find my photos";
+  $("event-card").hidden = false;
+  $("event-name").textContent = attending.name || "this event";
+  $("event-progress").textContent = "Looking the event up…";
+  const generation = attending.generation;
+  FindMeEvent.follow(eventId, {
+    current: () => generation === attending.generation,
+    onStatus: (event) => {
+      attending.name = event.name;
+      $("event-name").textContent = event.name;
+      pageTitle = `${event.name}: find your photos — FindMe`;
+      document.title = pageTitle;
+      $("event-progress").textContent = FindMeEvent.forGuests(event);
+    },
+    onGone: (error) => leaveEvent(FindMeWords.inWords(error.message)),
+  });
+}
+
+// An event that is gone (deleted, expired, a wrong link): the ordinary form.
+function leaveEvent(message) {
+  attending.eventId = "";
+  attending.generation += 1;
+  document.body.classList.remove("attending");
+  $("form-title").textContent = "New search";
+  $("start").textContent = "Find me";
+  $("event-card").hidden = true;
+  pageTitle = HOME_TITLE;
+  document.title = pageTitle;
+  history.replaceState(null, "", FindMeApi.pageLink({}));
+  choicesReady.then((choices) => { $("start").disabled = !choices; });
+  flash(message, true);
+}
+
 // -- start -----------------------------------------------------------------------
 function wire() {
   FindMeResults.wire();
@@ -621,6 +786,10 @@ function wire() {
     }
   });
   $("resume").addEventListener("click", resumeSearch);
+  $("share").addEventListener("click", toggleSharing);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) document.title = pageTitle;  // the new photos are seen
+  });
   $("new-search").addEventListener("click", newSearch);
   $("delete-search").addEventListener("click", deleteSearch);
   $("bulk-confirm").addEventListener("click", () => review([...FindMeResults.selected], "confirm"));
@@ -635,10 +804,17 @@ function wire() {
 }
 
 function begin() {
+  const query = new URLSearchParams(location.search);
+  if (query.has("organise")) {
+    choicesReady = loadChoices();
+    return FindMeOrganise.begin(query.get("event"), choicesReady, { flash, bounds: () => offered.events });
+  }
+  const eventId = query.get("event");
+  if (eventId && !query.get("job")) attend(eventId);
   choicesReady = loadChoices();
   drawHistory();
-  const jobId = new URLSearchParams(location.search).get("job");
-  if (jobId) reopen(jobId);
+  $("to-organise-link").href = FindMeApi.pageLink({ organise: "" });
+  if (query.get("job")) reopen(query.get("job"));
   else fold(false);
 }
 

@@ -114,8 +114,10 @@ const FindMePlaces = (() => {
   // A search's name in this browser's list, from what was sent.
   const label = (params) => KINDS[params.source]?.label(params) || params.query || "Search";
 
-  // The same name from a search's status, when this browser did not start it.
+  // The same name from a search's status, when this browser did not start it: a
+  // search of an organiser's event goes by the event's name.
   function labelOf(status) {
+    if (status.event?.name) return status.event.name;
     const params = { source: status.source || "twitter", query: status.query, folder: status.folder };
     return label(params);
   }

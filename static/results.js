@@ -5,8 +5,9 @@
 const FindMeResults = (() => {
   const $ = (id) => document.getElementById(id);
   const PAGE = 60;  // cards added at a time: 300+ matches stay quick
+  // fresh: photos found while the page was open (a live event's new photos), marked "new".
   const state = {
-    status: null, folder: "", shown: PAGE, selected: new Set(), visible: [], lightboxAt: -1,
+    status: null, folder: "", shown: PAGE, selected: new Set(), visible: [], lightboxAt: -1, fresh: new Set(),
     onReview: async () => {},
   };
 
@@ -104,8 +105,12 @@ const FindMeResults = (() => {
     badge.className = `badge ${label(match)}`;
     badge.textContent = label(match);
     if (match.review === "confirmed") badge.textContent = "confirmed by you";
+    const fresh = document.createElement("b");
+    fresh.className = "badge new";
+    fresh.textContent = "new";
     // A confirmed face becomes a reference, so its distance (0) says nothing.
-    distance.replaceChildren(...(match.review === "confirmed" ? [] : [`distance ${match.distance.toFixed(2)} `]), badge);
+    distance.replaceChildren(...(match.review === "confirmed" ? [] : [`distance ${match.distance.toFixed(2)} `]), badge,
+      ...(state.fresh.has(match.photo) ? [" ", fresh] : []));
     item.querySelector(".pick").checked = state.selected.has(match.photo);
     const review = item.querySelector(".review");
     if (match.review === "confirmed") {
@@ -185,6 +190,7 @@ const FindMeResults = (() => {
     state.status = null;
     state.shown = PAGE;
     state.selected.clear();
+    state.fresh = new Set();
     $("matches").replaceChildren();
     $("results").hidden = true;
   }
@@ -286,6 +292,7 @@ const FindMeResults = (() => {
 
   return {
     wire, show, reset, draw, originalUrl, previewUrl, visibleMatches, displayName, isHttps,
+    markNew(photos) { state.fresh = new Set(photos); },
     get selected() { return state.selected; },
     set onReview(callback) { state.onReview = callback; },
     filterTo(value) {

@@ -66,8 +66,15 @@ const FindMeWords = (() => {
     [/search has \d+ references already/, "This search already uses 10 confirmed photos of you, the most it can."],
     [/could not fire trigger|could not start the search/, "FindMe could not start part of the search. Try again in a minute."],
     [/^the search stopped: (.*)/, (m) => `The search stopped: ${inWords(m[1])}`],
+    [/organiser deleted this event/, "The organiser deleted this event and its photos, so this search's results are gone."],
+    [/^no event /, "This event no longer exists: its organiser deleted it, or it expired."],
+    [/^event_id is not a FindMe event id/, "This link does not name a FindMe event: check that it was copied whole."],
+    [/^that is not this event's owner key/, "That owner key is not this event's: check it, and paste it again."],
+    [/^only the owner of this event/, "Only the event's organiser can do that, with the owner key FindMe gave when the event was made."],
+    [/^live_hours must be between \S+ and (\S+)/, (m) => `Keep looking for new photos for 0 to ${Number(m[1])} hours.`],
+    [/^retention_days must be between (\S+) and (\S+)/, (m) => `Keep the faces found for ${Number(m[1])} to ${Number(m[2])} days.`],
     [/^internal error/, "Something went wrong inside FindMe. Try again; if it happens again, tell whoever runs FindMe."],
-    [/too large|over the limit|413/i, "Your photo is too large to send. Choose a smaller photo."],
+    [/too large|over the limit|413/i, "What you send is too large for FindMe (1 MB a request): choose a smaller photo, or shorten the list of links."],
   ];
 
   // How long this FindMe keeps a search, in words ("7 days"), once it has said.

@@ -50,6 +50,7 @@ def test_every_flag_and_argument_has_help() -> None:
         "eval",
         "cancel",
         "delete",
+        "event",
     }
     without = [name for name, action in actions if not action.help]
     assert without == []

@@ -18,7 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 import yaml
+
+from tests.places import forget_places
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = Path(__file__).with_name("openwhisk_launcher.py")
@@ -110,8 +113,9 @@ def run_action(
 
 
 def test_every_action_runs_under_the_runtime_convention(
-    endpoint: TriggerEndpoint, photo_root: Path, redis_client: object
+    endpoint: TriggerEndpoint, photo_root: Path, redis_client: redis.Redis
 ) -> None:
+    forget_places(redis_client)  # the folder is listed and compared step by step here
     result, logs = run_action(
         "register_search",
         {"folder": "event/talk", "reference_path": "refs/obama.jpg"},

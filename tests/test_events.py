@@ -284,3 +284,22 @@ def test_new_posts_of_a_replayed_hashtag_reach_an_open_search(
         status = event_status(client, event["event_id"])
     assert entries == [f"urn:findme:search:{job_id}:{group}"]
     assert status["photos_listed"] == 2 and status["last_read"] > 0
+
+
+def test_the_organiser_has_photos_added_later_read_now(
+    client: OpenWhiskClient, photo_root: Path
+) -> None:
+    gallery = photo_root / "added-later"
+    gallery.mkdir()
+    (gallery / "biden.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("biden.jpg"), 800)))
+    event = create_event(client, folder="added-later")
+    wait_for_event(event["event_id"])
+    job_id = search(client, event["event_id"])
+    assert wait_for_job(client, job_id)["matches"] == []
+    (gallery / "late.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 800)))
+    params = {"event_id": event["event_id"], "read_again": True}
+    code, refused = client.invoke("update_event", params)
+    assert (code, refused["statusCode"]) == (502, 403)
+    code, answer = client.invoke("update_event", {**params, "owner_key": event["owner_key"]})
+    assert code == 200 and answer["reading"] is True, answer
+    wait_for_matches(job_id, {"late.jpg"})

@@ -211,6 +211,35 @@ def test_a_search_has_a_link_and_stays_in_this_browsers_list(
     no_axe_violations(page, "reopened link")
 
 
+def test_a_shared_link_is_view_only_and_its_owner_can_stop_sharing(
+    local: LocalFindMe, page: Page, browser: Browser
+) -> None:
+    start_search(page, local, "event/talk", pv.PHOTOS / "obama.jpg")
+    wait_done(page)
+    link = page.locator("#job-link").get_attribute("href")
+    assert "Anyone you give the link to can see" in page.locator("#sharing").text_content()
+    assert page.locator("#matches li .review button").count() > 0  # the owner reviews
+    stranger = browser.new_context(viewport=SCREENS["desktop"]).new_page()
+    try:
+        stranger.goto(link if link.startswith("http") else f"{local.api_host}/{link.lstrip('/')}")
+        wait_done(stranger)
+        assert stranger.locator("#matches li").count() == 3
+        assert "View only" in stranger.locator("#sharing").text_content()
+        assert stranger.locator("#matches li .review button:visible").count() == 0
+        assert not stranger.locator("#cancel").is_visible()
+        no_axe_violations(stranger, "a shared link, view only")
+        page.locator("#share").click()
+        page.wait_for_function(
+            "document.querySelector('#sharing').textContent.includes('Only this browser')"
+        )
+        stranger.reload()
+        stranger.wait_for_function(
+            "document.body.textContent.includes('stopped sharing this search')"
+        )
+    finally:
+        stranger.context.close()
+
+
 def test_the_lightbox_outlines_the_face_and_moves_by_keyboard_and_swipe(
     local: LocalFindMe, page: Page
 ) -> None:
@@ -1028,3 +1057,35 @@ def test_failures_are_said_once_in_a_persons_words(local: LocalFindMe, page: Pag
     assert "3 photos: it could not be downloaded (the site answered 404: no such photo)" in notice
     assert page.locator("#failed-photos").get_attribute("open") is not None
     no_axe_violations(page, "no photo could be read")
+
+
+def test_a_list_of_links_too_long_to_send_is_said_before_it_is_sent(
+    page: Page, monkeypatch: pytest.MonkeyPatch, redis_client: object
+) -> None:
+    """OpenWhisk refuses a request over 1 MB (413): a selfie and 10,000 links are
+    said to be too many, with how many fit, and nothing is sent."""
+    monkeypatch.setenv("FINDME_URL_HOSTS", "photos.example.org/")
+    with LocalFindMe(photo_root=None, compare_workers=1) as links_local:
+        page.goto(f"{links_local.api_host}/")
+        page.wait_for_selector("#servers-field:not([hidden])")  # the places offered are in
+        page.select_option("#folder", label="Photos at links you paste (from the organisers)")
+        page.wait_for_selector("#urls-field:not([hidden])")
+        agree(page)
+        choose_photo(page, pv.PHOTOS / "obama.jpg")
+        links = "\n".join(
+            f"https://photos.example.org/pycon-2026/day-2/hall-b/ada-lovelace/originals/photo-{i:05d}.jpg"
+            for i in range(10_000)
+        )
+        # Pasted at once (typing 700 KB would take minutes).
+        page.locator("#urls").evaluate(
+            "(area, text) => { area.value = text; area.dispatchEvent(new Event('input')); }", links
+        )
+        sent = []
+        page.on("request", lambda r: sent.append(r.url) if "register_search" in r.url else None)
+        page.click("#start")
+        page.wait_for_function("document.querySelector('#error').textContent.includes('shorten')")
+        words = page.locator("#error").text_content()
+        assert "too long to send with your photo" in words and "links" in words
+        fit = int(re.search(r"about ([\d,]+) links", words).group(1).replace(",", ""))
+        assert 3_000 < fit < 10_000
+        assert sent == []

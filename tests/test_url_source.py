@@ -123,6 +123,13 @@ def test_what_a_deployment_offers_follows_its_settings() -> None:
     assert [s["source"] for s in organisers["sources"]] == ["mastodon", "urls"]
     kept = Settings.load({"job_ttl_seconds": "86400"}, env={})
     assert available_sources(kept)["keep_seconds"] == 86400
+    # An organiser's event: how long it may stay live and keep its faces, before it is made.
+    assert full["events"] == {"max_live_hours": 72, "retention_days": 30, "min_retention_days": 1}
+    short = Settings.load(
+        {"event_max_live_seconds": "7200", "event_retention_seconds": str(5 * 86400)}, env={}
+    )
+    assert available_sources(short)["events"]["max_live_hours"] == 2
+    assert available_sources(short)["events"]["retention_days"] == 5
 
 
 def test_the_cli_sends_the_list_of_a_text_file(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from findme import event_admin
 from findme.cli.errors import UsageError
 from findme.cli.job_store import open_job_store
 from findme.cli.local_engine import add_limit_flags, interrupts_ignored, limits_of
+from findme.cli.output import printable
 from findme.cli.search_params import source_params
 from findme.client import OpenWhiskClient
 from findme.jobs import FINAL_STATES, JobStore
@@ -70,23 +71,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.set_defaults(run=run_create)
 
     status = actions.add_parser("status", help="how far an event's indexing has come")
-    status.add_argument("event_id")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("event_id", help="the event's id (findme event list shows them)")
+    status.add_argument("--json", action="store_true", help="print one JSON document")
     status.set_defaults(run=run_status)
 
     listing = actions.add_parser("list", help="the events of this data directory")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print one JSON document")
     listing.set_defaults(run=run_list)
 
     takedown = actions.add_parser(
         "takedown", help="take a photo down: gone from the index and every search's results"
     )
-    takedown.add_argument("event_id")
+    takedown.add_argument("event_id", help="the event's id")
     takedown.add_argument("photo", help="the photo as results name it (path or URL)")
     takedown.set_defaults(run=run_takedown)
 
     delete = actions.add_parser("delete", help="delete an event, its index and its results")
-    delete.add_argument("event_id")
+    delete.add_argument("event_id", help="the event's id")
     delete.set_defaults(run=run_delete)
 
 
@@ -172,14 +173,14 @@ def _when(seconds: float | None) -> str:
 
 
 def _print_status(document: dict[str, Any]) -> None:
-    print(f"event {document['event_id']}: {document['name']} ({document['state']})")
+    print(f"event {document['event_id']}: {printable(document['name'])} ({document['state']})")
     print(
         f"  {document['photos_listed']} photos listed, {document['photos_indexed']} indexed, "
         f"{document['photos_failed']} failed; {document['faces']} faces in "
         f"{document['photos_with_faces']} photos"
     )
     for failed in document["failed"][:10]:
-        print(f"  failed {failed['photo']}: {failed['reason']}")
+        print(f"  failed {printable(failed['photo'])}: {printable(failed['reason'])}")
     if document["photos_taken_down"]:
         print(f"  {_count(document['photos_taken_down'], 'photo')} taken down")
     live = f"; live until {_when(document['live_until'])}" if document["live_until"] else ""
@@ -213,7 +214,7 @@ def run_list(args: argparse.Namespace) -> int:
         photos = f"{row['photos_indexed']}/{row['photos_listed']}"
         print(
             f"{row['event_id']:<32}  {row['state']:<9}  {photos:>13}  {row['faces']:>6}  "
-            f"{row['name']}"
+            f"{printable(row['name'])}"
         )
     return 0
 

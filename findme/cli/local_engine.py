@@ -40,6 +40,13 @@ def add_limit_flags(parser: argparse.ArgumentParser) -> None:
         help=f"activations running at once (default {defaults.concurrent_invocations})",
     )
     group.add_argument(
+        "--caller-invocations-per-minute",
+        type=int,
+        metavar="N",
+        help="one web caller's (address's) share of the invocations a minute, refused "
+        "past it so no client locks the others out (default: half the namespace's)",
+    )
+    group.add_argument(
         "--no-limits", action="store_true", help="turn the limits off (benchmarks only)"
     )
 
@@ -53,6 +60,7 @@ def limits_of(args: argparse.Namespace) -> Limits:
         fires_per_minute=args.fires_per_minute,
         invocations_per_minute=args.invocations_per_minute,
         concurrent_invocations=args.concurrent_invocations,
+        caller_invocations_per_minute=args.caller_invocations_per_minute,
     )
 
 

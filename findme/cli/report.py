@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import re
 import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from findme import report
 from findme.cli.errors import UsageError
@@ -20,7 +22,10 @@ from findme.errors import BadRequest
 from findme.images import PhotoError
 from findme.job_words import folder_name
 from findme.settings import Settings
+from findme.sources import SourceUnavailable
+from findme.sources.bluesky import CDN_HOSTS
 from findme.sources.folder import FolderSource, inside_root
+from findme.sources.mastodon_server import MastodonServer
 from findme.stages.status import status_document
 
 
@@ -113,13 +118,15 @@ def _report_name(document: dict[str, Any], extension: str) -> str:
 def _write_zip(path: Path, document: dict[str, Any], read: Callable) -> tuple[int, int]:
     """The matched originals as one zip; returns (photos written, photos missing)."""
     written = missing = 0
+    taken: set[str] = set()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         for match in document["matches"]:
             data = read(match)
             if data is None:
                 missing += 1
                 continue
-            name = match["photo"].split("://")[-1].split("?")[0].lstrip("/")
+            name = _member_name(match["photo"], taken)
+            taken.add(name)
             archive.writestr(name, data)
             written += 1
             if sys.stderr.isatty():
@@ -127,17 +134,55 @@ def _write_zip(path: Path, document: dict[str, Any], read: Callable) -> tuple[in
     return written, missing
 
 
+def _member_name(photo: str, taken: set[str]) -> str:
+    """A photo's name in the zip: its path (a URL's host and path, without query or
+    fragment), never climbing out of the folder it is unpacked in (no `..`, no leading
+    `/`, no backslash), and never one already taken."""
+    parts = urlsplit(photo)
+    text = f"{parts.netloc}{parts.path}" if parts.scheme else photo
+    segments = [s for s in text.replace("\\", "/").split("/") if s not in ("", ".", "..")]
+    name = "/".join(segments) or "photo"
+    stem, dot, suffix = name.rpartition(".")
+    number = 1
+    while name in taken:
+        number += 1
+        name = f"{stem}-{number}.{suffix}" if dot else f"{suffix}-{number}"
+    return name
+
+
+def _download_hosts(job: dict[str, str], settings: Settings) -> frozenset[str]:
+    """Where a search's matched photos may be downloaded from, as its source allows."""
+    source = job.get("source")
+    if source == "urls":
+        return settings.url_hosts
+    if source == "bluesky":
+        return CDN_HOSTS
+    if source == "mastodon":  # each server and its media host, as the listing allowed
+        hosts: set[str] = set()
+        for server in json.loads(job.get("servers") or "[]"):
+            try:
+                hosts |= MastodonServer(server, settings).info().hosts
+            except SourceUnavailable:
+                hosts.add(server)
+        return frozenset(hosts)
+    return settings.allowed_media_hosts
+
+
 def _photo_reader(job: dict[str, str]) -> Callable[[dict[str, Any]], bytes | None]:
-    """Reads a matched photo for the report: from the job's folder, or its media host."""
+    """Reads a matched photo for the report: from the job's folder, or where its source
+    keeps it (a media host, a Mastodon server's, an organiser's photo host)."""
     settings = Settings.load()
+    hosts: frozenset[str] | None = None
 
     def read(match: dict[str, Any]) -> bytes | None:
+        nonlocal hosts
         try:
             if job.get("source") == "folder" and job.get("photo_root"):
                 root = Path(job["photo_root"]).resolve()
                 folder = inside_root(root, job.get("folder", "."), "folder")
                 return FolderSource(root=root, folder=folder).read(match)
-            return fetch(match["photo"], settings.allowed_media_hosts)
+            hosts = _download_hosts(job, settings) if hosts is None else hosts
+            return fetch(match["photo"], hosts)
         except (PhotoError, BadRequest):
             return None
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import secrets
 import signal
 import socket
 import threading
+import uuid
 from pathlib import Path
 
 from findme.cli.errors import UsageError
 from findme.cli.local_engine import add_limit_flags, interrupts_ignored, limits_of
 from findme.local.engine import GUEST_AUTH
 from findme.local.runner import LocalFindMe
+from findme.settings import Settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -45,9 +48,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument(
         "--auth",
-        default=GUEST_AUTH,
+        default=None,
         metavar="UUID:KEY",
-        help="the OpenWhisk API key callers must give (default: OpenWhisk's guest key)",
+        help="the OpenWhisk API key callers must give (default: OpenWhisk standalone's public "
+        "guest key, or, with --web-secret or a --host other than this computer, a new random key)",
     )
     serve.add_argument(
         "--workers", type=int, metavar="N", help="compare workers (default: one per core)"
@@ -92,6 +96,19 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # leaves the `with`, which stops the workers and Redis
 
 
+def _api_key(args: argparse.Namespace) -> str:
+    """The REST API's key. Standalone's guest key is published: it lists activations and
+    reads, cancels or deletes any search, so it serves only a server nobody else
+    reaches; an operator who set a web secret, or serves other machines, gets a key
+    of its own (printed at start) unless they chose one."""
+    if args.auth:
+        return str(args.auth)
+    local_only = args.host in ("127.0.0.1", "localhost", "::1")
+    if local_only and not (args.web_secret or Settings.load().web_secret):
+        return GUEST_AUTH
+    return f"{uuid.uuid4()}:{secrets.token_urlsafe(48)}"
+
+
 def run(args: argparse.Namespace) -> int:
     if args.photos and not args.photos.is_dir():
         raise UsageError(f"no such folder: {args.photos}")
@@ -104,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         photo_root=args.photos,
         host=args.host,
         port=args.port,
-        auth=args.auth,
+        auth=_api_key(args),
         compare_workers=args.workers,
         web_secret=args.web_secret,
         limits=limits_of(args),

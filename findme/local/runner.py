@@ -70,6 +70,7 @@ class LocalFindMe:
         self.web_secret = web_secret or Settings.load().web_secret
         # Browsers: which other origins may call, which host names reach it.
         settings = Settings.load()
+        self.preview_decodes = settings.preview_decodes
         self.access = Access.of(
             host, (*allowed_hosts, *settings.allowed_hosts), (*cors_origins, *settings.cors_origins)
         )
@@ -101,9 +102,9 @@ class LocalFindMe:
         # as wskdeploy would from CI's; the actions never see this process's environment.
         manifest = load_manifest(self.manifest_path, {**os.environ, "REDIS_URL": self.redis_url})
         workers = self.compare_workers or os.cpu_count() or 1
-        local_inputs: dict[str, str] = {}
-        if self.photo_root:
-            local_inputs["photo_root"] = str(self.photo_root)  # this machine's only
+        # Bound always, empty without --photos: a web caller's photo_root is refused
+        # (final), never taken as a folder on this machine to look into.
+        local_inputs = {"photo_root": str(self.photo_root or "")}
         if not manifest.inputs.get("compare_activations"):
             local_inputs["compare_activations"] = str(workers)  # one per warm worker
         config = EngineConfig(
@@ -119,7 +120,8 @@ class LocalFindMe:
         self.engine = Engine(manifest, config)
         # uvicorn starts (0.1 s) while the workers wait for the fork server's models;
         # a request that comes first waits in its action's queue.
-        self._server = HttpServer(build_app(self.engine, self.photo_root, self.access), sock)
+        app = build_app(self.engine, self.photo_root, self.access, self.preview_decodes)
+        self._server = HttpServer(app, sock)
         self._server.start(wait=False)
         try:
             self.engine.start(wait=False)

@@ -1,14 +1,14 @@
 """sources: which sources (and which handles' profile pictures) this deployment can
-search, and how long it keeps a search, from its settings, so the page offers
-only those and says what is kept before a person sends their photo. It names
-no secret."""
+search, how long it keeps a search, and the bounds of an organiser's event, from its
+settings, so the page offers only those and says what is kept before a person sends
+their photo (or an organiser makes an event). It names no secret."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from findme.errors import run_action
-from findme.settings import Settings
+from findme.settings import MIN_EVENT_RETENTION_SECONDS, Settings
 from findme.sources.mastodon import MAX_SERVERS, MAX_TAGS
 from findme.sources.urls import MAX_URLS
 
@@ -49,8 +49,19 @@ def available_sources(settings: Settings) -> dict[str, Any]:
     handles = (
         (["x"] if settings.x_bearer_token else []) + ["mastodon"] + (["bluesky"] if bluesky else [])
     )
+    # An organiser's event: how long it may stay live, and keep its faces (create_event's bounds).
+    events = {
+        "max_live_hours": settings.event_max_live_seconds / 3600,
+        "retention_days": settings.event_retention_seconds / 86400,
+        "min_retention_days": MIN_EVENT_RETENTION_SECONDS / 86400,
+    }
     # A search's data (face data, results) expires this long after it starts.
-    return {"sources": sources, "handles": handles, "keep_seconds": settings.job_ttl_seconds}
+    return {
+        "sources": sources,
+        "handles": handles,
+        "keep_seconds": settings.job_ttl_seconds,
+        "events": events,
+    }
 
 
 def sources(args: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from findme.store import job_store
 
 def cancel_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
+    params.require_post(args, "cancel_search")
     job_id = params.job_id(args)
     store = job_store(settings)
     require_search_owner(store.fields(job_id) or {}, args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import secrets
 from typing import Any
 
 from findme import event_search, params
@@ -29,6 +30,7 @@ from findme.sources.mastodon import parse_servers, parse_tags
 from findme.sources.profiles import MAX_HANDLE_LENGTH, network_of, shown
 from findme.sources.twitter import DEFAULT_MAX_POSTS
 from findme.sources.urls import parse_urls
+from findme.stages.search import listing_lease_ms
 from findme.store import job_store
 
 REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handle")
@@ -211,13 +213,20 @@ def _event_fields(event_id: str, store: JobStore) -> dict[str, str]:
 
 def _search_now(job_id: str, store: JobStore, settings: Settings) -> dict[str, Any]:
     """An indexed event is searched in this activation: one invocation a person, no
-    trigger, no waiting (OpenWhisk's 60 a minute serve 60 people, not 20)."""
+    trigger, no waiting (OpenWhisk's 60 a minute serve 60 people, not 20). It holds the
+    job's listing lease meanwhile, so a sweep that sees the new search does not start
+    it a second time (its uploaded photo is read once, then deleted)."""
+    token = secrets.token_hex(8)
+    if not store.take_search_lease(job_id, token, listing_lease_ms(settings)):
+        return {"job_id": job_id}  # a listing activation has it already
     job = store.fields(job_id) or {}
     try:
         state = event_search.start(job_id, job, store, settings)
     except (ReferenceUnusable, SourceUnavailable, ActionError) as error:
         store.fail(job_id, str(error))
         return {"job_id": job_id, "state": State.FAILED.value}
+    finally:
+        store.release_search_lease(job_id, token)
     return {"job_id": job_id, "state": state}
 
 

@@ -40,6 +40,8 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         # Photos holding faces too small to be sure to find (faces.Detection.too_small).
         "photos_with_small_faces": int(fields.get("photos_with_small_faces", "0")),
         "search_done": fields.get("search_done") == "1",
+        # Whether its link works for anyone who has it (its owner may stop sharing).
+        "shared": fields.get("shared", "1") != "0",
         "matches": status.matches,
         "failed": status.failed,
         # Matches and failed photos come in pages: ask again with this cursor.
