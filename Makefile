@@ -1,6 +1,6 @@
 # The two commands of the README. Both set everything up from scratch, from
 # wheels only (no compiler).
-.PHONY: setup demo test lint bench eval scale
+.PHONY: setup demo test test-cluster lint bench eval scale
 
 setup:
 	./scripts/setup.sh
@@ -19,6 +19,13 @@ test: setup
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest
+
+# The same suite against a three-node Redis Cluster the script starts and stops
+# (REDIS_URL=redis://127.0.0.1:PORT/0?cluster=1); no Redis on 6379 needed.
+test-cluster: setup
+	./scripts/ensure-chromium.sh
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	./scripts/test-cluster.sh
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -26,8 +26,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import redis
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -37,6 +35,8 @@ import photo_set  # noqa: E402
 from findme.client import OpenWhiskClient  # noqa: E402
 from findme.jobs import FINAL_STATES, JobStore  # noqa: E402
 from findme.local.runner import LocalFindMe  # noqa: E402
+from findme.state.base import RedisClient  # noqa: E402
+from findme.store import redis_client  # noqa: E402
 
 STRANGERS = ("grace_hopper.jpg", "messi5.jpg", "astronaut.png", "camera.png", "t1.jpg")
 REFERENCES = [ROOT / "tests" / "photos" / name for name in ("obama.jpg", "biden.jpg")]
@@ -110,7 +110,7 @@ def inflate(store: JobStore, event_id: str, photos: int, faces_each: int = 3) ->
     return store.progress(event_id)["photos_total"]
 
 
-def event_memory(client: redis.Redis, event_id: str) -> int:
+def event_memory(client: RedisClient, event_id: str) -> int:
     return sum(client.memory_usage(k) or 0 for k in client.scan_iter(match=f"*{event_id}*"))
 
 
@@ -131,7 +131,7 @@ def main() -> None:
         for pool in local.engine.pools.values():
             pool.wait_ready()
         client = OpenWhiskClient(local.api_host, local.auth)
-        store = JobStore(redis.Redis.from_url(local.redis_url), 7 * 86400)
+        store = JobStore(redis_client(local.redis_url), 7 * 86400)
         # 1. The first person's search of the gallery: it indexes (an event, quietly).
         before = _invocations(local)
         first, status = timed_search(
@@ -168,7 +168,7 @@ def main() -> None:
         photos = inflate(store, event["event_id"], args.scale_photos)
         faces = int((store.fields(event["event_id"]) or {}).get("faces_total", "0"))
         figures[f"event of {photos} photos: faces"] = faces
-        raw = redis.Redis.from_url(local.redis_url)
+        raw = redis_client(local.redis_url)
         figures[f"event of {photos} photos: Redis memory (MB)"] = round(
             event_memory(raw, event["event_id"]) / 1e6, 1
         )

@@ -168,10 +168,10 @@ def searches_of_the_event(folder: Path, expected: set[str], first: dict) -> dict
     from concurrent.futures import ThreadPoolExecutor
     from functools import partial
 
-    import redis
-
     from findme.local.limits import Limits
     from findme.local.runner import LocalFindMe
+    from findme.state import keys
+    from findme.store import redis_client
 
     reference = base64.b64encode((ROOT / "tests" / "photos" / "obama.jpg").read_bytes()).decode()
     event_id = first["event"]["event_id"]
@@ -191,15 +191,15 @@ def searches_of_the_event(folder: Path, expected: set[str], first: dict) -> dict
         with LocalFindMe(photo_root=folder, limits=limits) as local:
             for pool in local.engine.pools.values():
                 pool.wait_ready()
-            raw = redis.Redis.from_url(local.redis_url)
-            read_before = raw.hmget(f"findme:job:{{{event_id}}}", "photos_read", "pages_read")
+            raw = redis_client(local.redis_url)
+            read_before = raw.hmget(keys.job_key(event_id), "photos_read", "pages_read")
             client = OpenWhiskClient(local.api_host, local.auth)
             time.sleep(60 - time.time() % 60 + 0.5)  # a fresh minute of the namespace's budget
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=at_once) as pool:
                 done = list(pool.map(partial(_search, client, event_id), [reference] * people))
             wall = time.perf_counter() - started
-            read_after = raw.hmget(f"findme:job:{{{event_id}}}", "photos_read", "pages_read")
+            read_after = raw.hmget(keys.job_key(event_id), "photos_read", "pages_read")
         seconds = sorted(s for s, _, _ in done)
         exact += [{m["photo"] for m in status["matches"]} == expected for _, status, _ in done]
         figures[name] = {

@@ -16,7 +16,7 @@ from PIL import Image
 
 from findme.jobs import JobStore
 from tests import photo_variants as pv
-from tests.conftest import BROKEN, make_event_folder
+from tests.conftest import BROKEN, make_event_folder, suite_redis
 
 OBAMA = str(pv.PHOTOS / "obama.jpg")
 
@@ -76,8 +76,8 @@ def wait_for(condition: Callable[[], object], what: str, seconds: float = 180) -
 
 
 def jobs(url: str | None = None) -> JobStore:
-    """The jobs of the tests' Redis (or of url), as the CLI sees them."""
-    return JobStore(redis.Redis.from_url(url or os.environ["REDIS_URL"]), 3600)
+    """The jobs of the tests' Redis (or of url: an embedded one), as the CLI sees them."""
+    return JobStore(suite_redis() if url is None else redis.Redis.from_url(url), 3600)
 
 
 def photos_done(job_id: str, url: str | None = None) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,10 +20,11 @@ from findme.client import OpenWhiskClient
 from findme.local.runner import LocalFindMe
 from findme.stages.feed import ATOM
 from findme.state import keys
+from findme.state.base import RedisClient
 from tests import mastodon_api as m
 from tests import photo_variants as pv
 from tests import x_api
-from tests.conftest import BROKEN, make_event_folder, wait_for_job
+from tests.conftest import BROKEN, make_event_folder, suite_redis, wait_for_job
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 BIDEN = base64.b64encode(pv.encoded(pv.shrunk(pv.photo("biden.jpg"), 800))).decode()
@@ -44,7 +44,7 @@ def event_status(client: OpenWhiskClient, event_id: str) -> dict:
 
 def wait_for_event(event_id: str, timeout: float = 120) -> None:
     """Waits on the event's state in Redis (no invocations: the engine counts them)."""
-    jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
+    jobs = suite_redis()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if jobs.hget(keys.job_key(event_id), "state") in (b"done", b"failed"):
@@ -136,6 +136,11 @@ def test_only_the_owner_takes_photos_down_and_they_leave_every_result(
     assert event_status(client, event["event_id"])["photos_taken_down"] == 1
 
 
+def cached_faces(client: RedisClient, digest: str) -> list[bytes]:
+    """The face cache's entries of one photo content (a SCAN: every node of a cluster)."""
+    return list(client.scan_iter(match=f"findme:photo:*:{digest}"))
+
+
 def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     client: OpenWhiskClient, redis_client: redis.Redis
 ) -> None:
@@ -146,7 +151,7 @@ def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     assert list(redis_client.scan_iter(match=f"findme:job:{{{event['event_id']}}}*"))
     indexed = redis_client.hvals(keys.index_key(event["event_id"]))
     digests = [json.loads(meta)["digest"] for meta in indexed]
-    assert len(digests) == 3 and all(redis_client.keys(f"findme:photo:*:{d}") for d in digests)
+    assert len(digests) == 3 and all(cached_faces(redis_client, d) for d in digests)
 
     code, refused = client.invoke("delete_event", {"event_id": event["event_id"]})
     assert (code, refused["statusCode"]) == (502, 403)
@@ -156,7 +161,7 @@ def test_deleting_an_event_leaves_no_key_and_empties_its_searches(
     assert code == 200 and deleted["searches_emptied"] == 1
     assert not list(redis_client.scan_iter(match=f"*{event['event_id']}*"))
     # The faces found in its photos are gone from the face cache too.
-    assert not any(redis_client.keys(f"findme:photo:*:{d}") for d in digests)
+    assert not any(cached_faces(redis_client, d) for d in digests)
     _, status = client.invoke("search_status", {"job_id": job_id})
     assert status["state"] == "failed" and status["matches"] == []
     assert "organiser deleted this event" in status["error"]
@@ -177,7 +182,7 @@ def test_a_search_of_an_unknown_event_is_refused_in_words(client: OpenWhiskClien
 
 def wait_for_matches(job_id: str, wanted: set[str], timeout: float = 90) -> None:
     """Waits until the search's matches are exactly `wanted` (read in Redis)."""
-    jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
+    jobs = suite_redis()
     deadline = time.monotonic() + timeout
     found: set[str] = set()
     while time.monotonic() < deadline:
@@ -208,13 +213,19 @@ def live_local(
         yield live
 
 
-def test_a_live_event_finds_photos_posted_later_and_forgets_removed_ones(
-    live_local: LocalFindMe, photo_root: Path
-) -> None:
-    gallery = photo_root / "live-gallery"
+def live_gallery(photo_root: Path, name: str) -> Path:
+    """A folder of a live event: a photo of Obama (first.jpg) and one of Biden."""
+    gallery = photo_root / name
     gallery.mkdir()
     (gallery / "first.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("obama2.jpg"), 800)))
     (gallery / "biden.jpg").write_bytes(pv.encoded(pv.shrunk(pv.photo("biden.jpg"), 800)))
+    return gallery
+
+
+def test_a_live_event_finds_photos_posted_later_and_forgets_removed_ones(
+    live_local: LocalFindMe, photo_root: Path
+) -> None:
+    gallery = live_gallery(photo_root, "live-gallery")
     client = OpenWhiskClient(live_local.api_host, live_local.auth)
     event = create_event(client, folder="live-gallery", live_hours=2)
     assert event["live_until"] > time.time() + 7000

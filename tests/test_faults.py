@@ -22,7 +22,7 @@ from findme.jobs import JobStore, new_job_id
 from findme.local.runner import LocalFindMe
 from findme.state import keys
 from tests import photo_variants as pv
-from tests.conftest import manifest_with_timeouts
+from tests.conftest import manifest_with_timeouts, suite_redis
 from tests.places import forget_places
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
@@ -87,7 +87,7 @@ def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> N
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         pool = local.engine.pools["compare_images"]
-        jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
+        jobs = suite_redis()
         event_id = jobs.hget(keys.job_key(started["job_id"]), "event").decode()
         leases = keys.lease_due_key(event_id)  # the place's event reads the photos
         deadline = time.monotonic() + 30

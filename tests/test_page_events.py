@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import shutil
 import time
@@ -25,7 +24,7 @@ from findme.local.runner import LocalFindMe
 from findme.state import keys
 from tests import photo_variants as pv
 from tests import test_page as pages
-from tests.conftest import BUSY_CLUSTER
+from tests.conftest import BUSY_CLUSTER, suite_redis
 
 browser = pages.browser  # one Chromium for the module
 page = pages.page  # a fresh context, at desktop or phone size (parametrized "page")
@@ -62,7 +61,7 @@ def create_event(engine: LocalFindMe, **params: object) -> dict:
 
 
 def matches_in_redis(job_id: str) -> set[str]:
-    jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
+    jobs = suite_redis()
     return {p.decode() for p in jobs.hkeys(keys.matches_key(job_id))}
 
 

@@ -10,12 +10,12 @@ import os
 import signal
 import sys
 
-import redis
-
 from findme import __version__
 from findme.cli import cancel, delete, event, jobs, report, search, serve
 from findme.cli import eval as evaluate
 from findme.cli.errors import UsageError
+from findme.errors import ActionError
+from findme.store import REDIS_ERRORS
 
 # In the order `findme --help` lists them.
 COMMANDS = (search, serve, event, report, jobs, evaluate, cancel, delete)
@@ -68,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"findme: error: {error}", file=sys.stderr)
         return 2
-    except redis.RedisError as error:
+    except REDIS_ERRORS as error:
         print(f"findme: error: Redis did not answer: {error}", file=sys.stderr)
+        return 1
+    except ActionError as error:  # REDIS_URL that names no Redis FindMe can use
+        print(f"findme: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

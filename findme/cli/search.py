@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
-
 from findme.cli.errors import UsageError
 from findme.cli.follow import WATCH_SECONDS, all_status, follow
 from findme.cli.job_store import open_job_store
@@ -31,6 +29,7 @@ from findme.local.runner import LocalFindMe
 from findme.settings import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, deployment_of
 from findme.sources import SOURCES
 from findme.stages.register import MAX_REFERENCES
+from findme.store import REDIS_ERRORS
 
 # A running job with no progress for this long lost its process (killed, crashed).
 INTERRUPTED_AFTER_SECONDS = 30
@@ -229,7 +228,7 @@ def _stop(redis_url: str, client: OpenWhiskClient | None, job_id: str) -> dict[s
             state, _ = store.cancel(job_id)
             _wait_for_references(store, job_id)
             progress = store.progress(job_id)
-    except redis.RedisError as error:
+    except REDIS_ERRORS as error:
         print(
             f"findme: stopped search {job_id}, but its Redis did not answer ({error}). "
             f"Go on with: findme search --resume {job_id}",
@@ -289,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
         if ended is None:
             return 130
         status = ended
-    except redis.RedisError as error:
+    except REDIS_ERRORS as error:
         raise UsageError(
             f"search {job_id} lost its Redis ({error}); once it answers: "
             f"findme search --resume {job_id}"

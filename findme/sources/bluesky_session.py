@@ -166,7 +166,7 @@ class BlueskyClient:
     def _count_login(self) -> None:
         window = int(time.time() // LOGIN_WINDOW_SECONDS)
         key = bluesky_logins_key(self.account, window)
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, LOGIN_WINDOW_SECONDS * 2)
             count, _ = pipe.execute()

@@ -26,7 +26,7 @@ class Caches(StoreBase):
     }
 
     def save_urls(self, job_id: str, urls: list[str]) -> None:
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(keys.urls_key(job_id))
             for start in range(0, len(urls), 1000):
                 pipe.rpush(keys.urls_key(job_id), *urls[start : start + 1000])
@@ -38,7 +38,7 @@ class Caches(StoreBase):
         known = set(self.urls(job_id, 0, 1_000_000))
         fresh = list(dict.fromkeys(u for u in urls if u not in known))
         if fresh:
-            with self.redis.pipeline() as pipe:
+            with self.redis.pipeline(transaction=True) as pipe:
                 pipe.rpush(keys.urls_key(job_id), *fresh)
                 pipe.expire(keys.urls_key(job_id), self.ttl)
                 pipe.execute()
@@ -55,7 +55,7 @@ class Caches(StoreBase):
         the same answer when a page is listed again."""
         if not copies:
             return []
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:
             for origin, copy in copies:
                 pipe.hsetnx(keys.origins_key(job_id), origin, copy)
                 pipe.hget(keys.origins_key(job_id), origin)

@@ -237,7 +237,7 @@ class EventIndex(StoreBase):
     def live_events(self, now: float | None = None) -> list[str]:
         """Events still live; those whose end passed leave the list."""
         now = time.time() if now is None else now
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(keys.live_events_key(), "-inf", now)
             pipe.zrange(keys.live_events_key(), 0, -1)
             _, live = pipe.execute()

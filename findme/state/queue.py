@@ -76,6 +76,14 @@ return count
 """
 
 
+# Drops the listing's lease only if this activation still holds it (a later one
+# may have taken it after this one's lease ran out). KEYS: search lease; ARGV: token
+_RELEASE_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 class WorkQueue(StoreBase):
     """Queue, leases, drainers, the listing lease, active jobs and the fire counter."""
 
@@ -84,6 +92,7 @@ class WorkQueue(StoreBase):
         "_add_drainer": _ADD_DRAINER,
         "_take": _TAKE,
         "_requeue": _REQUEUE_EXPIRED,
+        "_release_if_held": _RELEASE_IF_HELD,
     }
 
     def take_search_lease(self, job_id: str, token: str, lease_ms: int) -> bool:
@@ -96,12 +105,7 @@ class WorkQueue(StoreBase):
         return bool(taken)
 
     def release_search_lease(self, job_id: str, token: str) -> None:
-        with self.redis.pipeline() as pipe:
-            pipe.watch(keys.search_lease_key(job_id))
-            if text(pipe.get(keys.search_lease_key(job_id)) or b"") == token:
-                pipe.multi()
-                pipe.delete(keys.search_lease_key(job_id))
-                pipe.execute()
+        self._release_if_held(keys=[keys.search_lease_key(job_id)], args=[token])
 
     def search_leased(self, job_id: str) -> bool:
         return bool(self.redis.exists(keys.search_lease_key(job_id)))
@@ -159,7 +163,7 @@ class WorkQueue(StoreBase):
     def live_drainers(self, job_id: str, now_ms: int | None = None) -> int:
         """Compare activations fired for the job and not yet over (nor presumed lost)."""
         now = now_ms if now_ms is not None else int(time.time() * 1000)
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(keys.drainers_key(job_id), "-inf", now)
             pipe.zcard(keys.drainers_key(job_id))
             _, count = pipe.execute()
@@ -186,7 +190,7 @@ class WorkQueue(StoreBase):
 
     def count_fire(self, minute: int) -> int:
         """Counts a trigger fire in this wall-clock minute; returns the count so far."""
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(keys.fires_key(minute))
             pipe.expire(keys.fires_key(minute), 180)
             count, _ = pipe.execute()

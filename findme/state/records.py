@@ -216,14 +216,16 @@ class JobRecords(StoreBase):
     ) -> None:
         now = str(time.time())
         record = {**fields, "state": State.QUEUED.value, "created": now, "updated": now}
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:  # the job's keys: one slot
             pipe.hset(keys.job_key(job_id), mapping=record)
             pipe.expire(keys.job_key(job_id), self.ttl)
             if uploads:
                 pipe.hset(keys.upload_key(job_id), mapping={str(i): d for i, d in uploads.items()})
                 pipe.expire(keys.upload_key(job_id), self.ttl)
-            pipe.sadd(keys.active_jobs_key(), job_id)
             pipe.execute()
+        # Apart (another hash slot) and after: the sweep forgets an active id whose
+        # record it cannot find, and a job whose marking failed was never announced.
+        self.redis.sadd(keys.active_jobs_key(), job_id)
 
     def fields(self, job_id: str) -> dict[str, str] | None:
         record = self.redis.hgetall(keys.job_key(job_id))
@@ -373,7 +375,7 @@ class JobRecords(StoreBase):
         if state is None:
             return None
         counted = text(event) if event else job_id
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:  # two jobs' hash slots
             pipe.scard(keys.photos_key(counted))
             pipe.scard(keys.done_key(counted))
             pipe.hlen(keys.matches_key(job_id))

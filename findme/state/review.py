@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 from findme.state import keys
 from findme.state.base import StoreBase, text
 
-# KEYS: job, hash; ARGV: field, value, ttl
+# KEYS: job, hash; ARGV: ttl, then field, value pairs. Returns how many were set.
 _HSET_IF_JOB = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-return 1
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return (#ARGV - 1) / 2
 """
 
 # Only a photo registered for the job is kept (a fired event can name any photo).
@@ -61,20 +61,15 @@ class Reviews(StoreBase):
         return json.loads(value) if value is not None else None
 
     def set_match(self, job_id: str, photo: str, record: dict[str, Any]) -> bool:
-        names = [keys.job_key(job_id), keys.matches_key(job_id)]
-        return bool(self._hset_if_job(keys=names, args=[photo, json.dumps(record), self.ttl]))
+        return self.set_matches(job_id, {photo: record}) == 1
 
     def set_matches(self, job_id: str, records: dict[str, dict[str, Any]]) -> int:
         """Several matches at once (one round trip); how many the job kept."""
         if not records:
             return 0
         names = [keys.job_key(job_id), keys.matches_key(job_id)]
-        with self.redis.pipeline(transaction=False) as pipe:
-            for photo, record in records.items():
-                self._hset_if_job(
-                    keys=names, args=[photo, json.dumps(record), self.ttl], client=pipe
-                )
-            return sum(int(kept) for kept in pipe.execute())
+        pairs = [item for photo, record in records.items() for item in (photo, json.dumps(record))]
+        return int(self._hset_if_job(keys=names, args=[self.ttl, *pairs]))
 
     def drop_match(self, job_id: str, photo: str) -> None:
         self.redis.hdel(keys.matches_key(job_id), photo)
