@@ -39,16 +39,22 @@ bench: setup
 	.venv/bin/python benchmarks/real_faces.py
 	env -u REDIS_URL .venv/bin/python benchmarks/events.py
 
-# The labelled sets (composites, and real photos) and `findme eval` over them: one
-# reference versus three, plain versus jittered; then precision and recall side by
-# side with face_recognition's defaults (in the baseline venv) on both.
+# The labelled sets (composites, real photos, and tight crops with faces cut by the
+# edge) and `findme eval` over them: one reference versus three, plain versus
+# jittered; tight crops read as references, and how descriptors move as the edge
+# cuts a face; then precision, recall, margin and d' side by side with
+# face_recognition's defaults (in the baseline venv).
 eval: setup
 	./scripts/baseline-venv.sh
 	.venv/bin/python benchmarks/labelled_set.py build/labelled-set
 	.venv/bin/python benchmarks/real_set.py build/real-set
+	rm -rf build/edge-set && .venv/bin/python benchmarks/edge_set.py build/edge-set
 	.venv/bin/findme eval build/labelled-set --references 1,3 --jitters 0,20,100
 	.venv/bin/findme eval build/real-set --references 1,3 --jitters 0,20
-	.venv/bin/python benchmarks/accuracy.py --baseline-python build/baseline-venv/bin/python build/labelled-set build/real-set
+	.venv/bin/findme eval build/edge-set --references 1,3 --jitters 0,20
+	.venv/bin/python benchmarks/tight_crops.py --baseline-python build/baseline-venv/bin/python
+	.venv/bin/python benchmarks/cut_faces.py
+	.venv/bin/python benchmarks/accuracy.py --baseline-python build/baseline-venv/bin/python build/labelled-set build/real-set build/edge-set
 
 # A 10,000-photo search under OpenWhisk's default limits; checks every count.
 scale: setup

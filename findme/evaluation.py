@@ -16,6 +16,7 @@ import numpy as np
 
 from findme import faces
 from findme.images import decode_for_detection
+from findme.matching import comparable_distances
 from findme.settings import DEFAULT_MIN_FACE_PX
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
@@ -35,9 +36,14 @@ class Row:
     farthest_true: float  # the largest distance of a photo that shows the person
     nearest_false: float  # the smallest distance of a photo that does not
     margin: float  # nearest_false - farthest_true: larger separates better
+    # (mean different-person distance - mean same-person distance) over their
+    # pooled standard deviation: the separation of the two, every pair counted
+    d_prime: float
     same_person: list[int]  # histogram of distances, bins of BIN from 0
     different_people: list[int]
-    no_face: int  # pairs whose photo has no face found at all (in neither histogram)
+    # Pairs whose photo has no face that can match (in neither histogram): none
+    # found, or only faces cut by the photo's edge too far to match (findme.cut_faces).
+    no_face: int
 
 
 def _photos(folder: Path) -> list[Path]:
@@ -101,6 +107,17 @@ def _metrics(scores: list[tuple[float, bool]], threshold: float) -> dict[str, fl
     }
 
 
+def d_prime(same_person: list[float], different_people: list[float]) -> float:
+    """The separation of the two sets of distances (finite ones): the difference of
+    their means over their pooled standard deviation (0 when either is empty)."""
+    same = np.array([d for d in same_person if np.isfinite(d)])
+    different = np.array([d for d in different_people if np.isfinite(d)])
+    if not same.size or not different.size:
+        return 0.0
+    spread = np.sqrt((same.var() + different.var()) / 2)
+    return round(float((different.mean() - same.mean()) / spread), 3) if spread else 0.0
+
+
 def _histogram(values: list[float]) -> list[int]:
     bins = np.arange(0, 1.2 + BIN, BIN)
     finite = [v for v in values if np.isfinite(v)]
@@ -117,7 +134,10 @@ def evaluate(
 ) -> list[Row]:
     people, labels = load_labelled(root)
     photos = {p: {name} for name, files in people.items() for p in files} | labels
-    found = {p: faces.find_faces(_pixels(p, max_side), min_face_px) for p in photos}
+    found = {}
+    for path in photos:
+        pixels = _pixels(path, max_side)
+        found[path] = (faces.find_faces(pixels, min_face_px), pixels.width, pixels.height)
     rows = []
     for count in reference_counts:
         for jitters in jitter_counts:
@@ -127,18 +147,21 @@ def evaluate(
                     faces.reference_face(_pixels(p, max_side), min_face_px, jitters)
                     for p in portraits[:count]
                 ]
-                matrix = np.stack([r.descriptor for r in refs if r is not None])
+                read = [r.descriptor for r in refs if r is not None]
                 for photo, names in photos.items():
                     if photo in portraits[:count]:
                         continue
-                    gaps = faces.distances(found[photo], matrix)
-                    scores.append((float(gaps.min()) if gaps.size else float("inf"), name in names))
+                    # What a search does: a face cut by the photo's edge too far to
+                    # match counts as no face.
+                    gaps = comparable_distances(*found[photo], np.stack(read)) if read else []
+                    scores.append((float(np.min(gaps, initial=np.inf)), name in names))
             metrics = _metrics(scores, threshold)
             rows.append(
                 Row(
                     references=count,
                     jitters=jitters,
                     pairs=len(scores),
+                    d_prime=d_prime([d for d, t in scores if t], [d for d, t in scores if not t]),
                     same_person=_histogram([d for d, t in scores if t]),
                     different_people=_histogram([d for d, t in scores if not t]),
                     no_face=sum(1 for d, _ in scores if not np.isfinite(d)),

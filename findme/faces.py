@@ -18,7 +18,7 @@ from pathlib import Path
 
 import dlib
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from findme import encoder, mtcnn
 from findme.images import Pixels
@@ -26,7 +26,7 @@ from findme.settings import DEFAULT_MIN_FACE_PX, SURE_FIND_PER_MIN_FACE, Setting
 
 # Names the detection method in the per-photo face cache's keys: faces cached by
 # another method are not reused.
-DETECTOR = "mtcnn+hog-3"
+DETECTOR = "mtcnn+hog-4"
 Box = tuple[int, int, int, int]  # top, right, bottom, left, in the original photo's pixels
 
 # dlib's HOG detector scans an 80 px window. Measured on greyscale photos
@@ -56,10 +56,34 @@ HOG_CROP_MARGIN = 0.7
 MTCNN_SURE = 0.99
 HOG_THRESHOLD_WHEN_SURE = -0.5
 DUPLICATE_OVERLAP = 0.4  # HOG boxes of one face found from two candidates
+# A face that fills the photo (a selfie, a profile picture) touches its edges, where
+# MTCNN, trained on faces with a margin, does not see it. When the cascade sees no
+# face at all, it looks again on a copy of the photo at most this many pixels long,
+# given a border of its mean colour a quarter of its longest side wide, for faces of
+# at least a fifth of that side: a few milliseconds, on photos without faces only.
+FILLING_COPY_SIDE = 240
+FILLING_BORDER = 0.25
+FILLING_MIN_FACE = 0.2
 REFERENCE_FACE_PX = 100  # looked for first in a reference photo
 # A face chosen in a reference photo is found again by its box: the detected face
 # overlapping it most, if by this much (the same detection gives the same box).
 CHOSEN_FACE_OVERLAP = 0.5
+
+# A reference is one photo: worth more detection than a photo searched. Profile
+# pictures are mostly tight crops whose face fills the frame and touches its edges,
+# where HOG's window and MTCNN's crops lack the margin they were trained with; the
+# photo is padded on every side by this share of its longest side, in its mean
+# colour (edge-replicated borders made ghost faces and lost more: the measurements
+# are in docs/accuracy.md).
+REFERENCE_PADDING = 0.25
+# Whole-photo HOG on the padded reference, in grey: scaled so its longest side is
+# this many pixels, upsampled at most this much (a 64 px avatar's 50 px face becomes
+# 200 px). Faces smaller than 64 px at that scale are the cascade's to find. (1200 px,
+# and RGB, found no more tight crops and took 1.5 times as long.)
+REFERENCE_HOG_SIDE = 800
+REFERENCE_HOG_MAX_UPSAMPLE = 4.0
+# Names how a reference face is found and encoded, in the reference cache's keys.
+REFERENCE_DETECTOR = "pad-hog-2"
 
 
 @dataclass(frozen=True)
@@ -135,10 +159,12 @@ def models() -> _Models:
     return _models
 
 
-def _box(rect: dlib.rectangle, pixels: Pixels) -> Box:
+def _box(rect: dlib.rectangle, pixels: Pixels, border: int = 0) -> Box:
+    """The rectangle (in pixels's working image, or in it padded by `border`) as a box
+    in the original photo's pixels, cut to the photo."""
     height, width = pixels.rgb.shape[:2]
-    top, bottom = max(rect.top(), 0), min(rect.bottom(), height - 1)
-    left, right = max(rect.left(), 0), min(rect.right(), width - 1)
+    top, bottom = max(rect.top() - border, 0), min(rect.bottom() - border, height - 1)
+    left, right = max(rect.left() - border, 0), min(rect.right() - border, width - 1)
     s = pixels.scale
     return (round(top * s), round(right * s), round(bottom * s), round(left * s))
 
@@ -241,10 +267,13 @@ def detect_faces(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> Dete
     """
     rgb = Image.fromarray(pixels.rgb)
     candidates = models().cascade.faces(rgb, MTCNN_MIN_FACE_PER_MIN_FACE * min_face_px)
-    if not len(candidates):
-        return Detection([], 0)
-    grey = rgb.convert("L")
-    found = [hit for candidate in candidates for hit in _hog_on_crop(grey, candidate, min_face_px)]
+    if len(candidates):
+        grey = rgb.convert("L")
+        found = [hit for c in candidates for hit in _hog_on_crop(grey, c, min_face_px)]
+    else:
+        candidates, found = _faces_filling(rgb, min_face_px)
+        if not len(candidates):
+            return Detection([], 0)
     rects = []
     if found:
         # Neighbouring candidates can hold the same face: keep HOG's best box for each.
@@ -254,6 +283,36 @@ def detect_faces(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> Dete
             for i in mtcnn.nms(boxes, DUPLICATE_OVERLAP)
         ]
     return Detection(rects, _too_small(candidates, rects, min_face_px))
+
+
+def _faces_filling(
+    rgb: Image.Image, min_face_px: int
+) -> tuple[np.ndarray, list[tuple[float, tuple[float, float, float, float]]]]:
+    """The cascade's candidates and HOG's faces (as _hog_on_crop's) for faces that fill
+    the photo, found on a small copy with a border (FILLING_*), in the photo's pixels."""
+    longest = max(rgb.size)
+    # Reduced by a whole factor (averaging blocks of pixels): a fifth of a resize's time.
+    small = rgb.reduce(max(1, math.ceil(longest / FILLING_COPY_SIDE)))
+    k = small.width / rgb.width
+    mean = np.asarray(small).reshape(-1, 3).mean(axis=0)
+    small_border = round(FILLING_BORDER * max(small.size))
+    copy = ImageOps.expand(small, small_border, fill=tuple(int(v) for v in mean))
+    smallest = max(FILLING_MIN_FACE * longest, MTCNN_MIN_FACE_PER_MIN_FACE * min_face_px) * k
+    candidates = models().cascade.faces(copy, smallest)
+    candidates[:, :4] = (candidates[:, :4] - small_border) / k
+    if not len(candidates):
+        return candidates, []
+    # HOG looks at the photo itself, given a border for the faces that touch its edges.
+    border = round(FILLING_BORDER * longest)
+    grey = ImageOps.expand(rgb.convert("L"), border, fill=int(mean @ (0.299, 0.587, 0.114)))
+    shifted = candidates.copy()
+    shifted[:, :4] += border
+    found = [
+        (score, (left - border, top - border, right - border, bottom - border))
+        for c in shifted
+        for score, (left, top, right, bottom) in _hog_on_crop(grey, c, min_face_px)
+    ]
+    return candidates, found
 
 
 def _too_small(candidates: np.ndarray, rects: list[dlib.rectangle], min_face_px: int) -> int:
@@ -314,15 +373,64 @@ def face_boxes(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[B
     return sorted((_box(r, pixels) for r in detect(pixels, min_face_px)), key=lambda b: b[3])
 
 
+def _padded(pixels: Pixels) -> tuple[Pixels, int]:
+    """The working image with a border of REFERENCE_PADDING in its mean colour, and
+    the border's width; boxes found in it map back to the photo with _box(..., border)."""
+    rgb = pixels.rgb
+    height, width = rgb.shape[:2]
+    border = max(1, round(REFERENCE_PADDING * max(height, width)))
+    padded = np.empty((height + 2 * border, width + 2 * border, 3), dtype=np.uint8)
+    padded[:] = rgb.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    padded[border : border + height, border : border + width] = rgb
+    return Pixels(padded, pixels.scale, pixels.width, pixels.height), border
+
+
+def _hog_whole_photo(rgb: np.ndarray, scale: float) -> list[dlib.rectangle]:
+    """HOG over the whole image, in grey, scaled by `scale`; boxes in the image's pixels."""
+    grey = Image.fromarray(rgb).convert("L")
+    size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
+    scaled = np.asarray(grey.resize(size, Image.Resampling.BILINEAR))
+    return [
+        dlib.rectangle(*(round(v / scale) for v in (r.left(), r.top(), r.right(), r.bottom())))
+        for r in models().detector(scaled, 0)
+    ]
+
+
+def _reference_rects(
+    pixels: Pixels, padded: Pixels, border: int, min_face_px: int
+) -> list[dlib.rectangle]:
+    """Every face of a reference photo found by spending more than on a photo searched,
+    in the padded image's pixels (_padded): the cascade and whole-photo HOG both on
+    the padded photo (big faces first), and last face_recognition's own defaults (HOG
+    on the photo upsampled once), so that every reference those read, FindMe reads."""
+    longest = max(padded.rgb.shape[:2])
+    hog_scale = min(REFERENCE_HOG_MAX_UPSAMPLE, REFERENCE_HOG_SIDE / longest)
+    rects = detect(padded, max(min_face_px, REFERENCE_FACE_PX))
+    rects += _hog_whole_photo(padded.rgb, hog_scale)
+    if not rects and min_face_px < REFERENCE_FACE_PX:
+        rects = detect(padded, min_face_px)
+    if not rects:
+        rects = [
+            dlib.rectangle(
+                r.left() + border, r.top() + border, r.right() + border, r.bottom() + border
+            )
+            for r in models().detector(pixels.rgb, 1)
+        ]
+    return rects
+
+
 def reference_face(
     pixels: Pixels,
     min_face_px: int = DEFAULT_MIN_FACE_PX,
     jitters: int = 0,
     chosen: Box | None = None,
 ) -> Face | None:
-    """The largest face of a reference photo, or the face the person chose (the one
-    overlapping `chosen`, a box of face_boxes), encoded with `jitters` jittered
-    copies (dlib's accurate mode: 99.38 % on LFW with 100, against 99.13 % without)."""
+    """The largest face of a reference photo (_reference_rects), or the face the person
+    chose (the one overlapping `chosen`, a box of face_boxes), encoded with `jitters`
+    jittered copies (dlib's accurate mode: 99.38 % on LFW with 100, against 99.13 %
+    without). The largest face is encoded in the padded image: a face at the photo's
+    edge is then aligned and encoded with the mean colour around it rather than black,
+    which keeps tight crops nearer the same face seen whole (docs/accuracy.md)."""
     m = models()
     if chosen is not None:
         # The same detection as face_boxes, so the box the person saw is found again.
@@ -331,18 +439,17 @@ def reference_face(
         if not scores or max(scores) < CHOSEN_FACE_OVERLAP:
             return None
         rect = rects[scores.index(max(scores))]
-    else:
-        # A reference is a portrait or a selfie: its largest face is found at a
-        # quarter of the cost by looking for big faces first.
-        rects = detect(pixels, max(min_face_px, REFERENCE_FACE_PX))
-        if not rects and min_face_px < REFERENCE_FACE_PX:
-            rects = detect(pixels, min_face_px)
-        if not rects:
-            return None
-        rect = max(rects, key=lambda r: r.area())
-    shape = m.landmarks(pixels.rgb, rect)
-    descriptor = m.encoder.encode(pixels.rgb, [shape], jitters)[0]
-    return Face(box=_box(rect, pixels), descriptor=descriptor)
+        shape = m.landmarks(pixels.rgb, rect)
+        descriptor = m.encoder.encode(pixels.rgb, [shape], jitters)[0]
+        return Face(box=_box(rect, pixels), descriptor=descriptor)
+    padded, border = _padded(pixels)
+    rects = _reference_rects(pixels, padded, border, min_face_px)
+    if not rects:
+        return None
+    rect = max(rects, key=lambda r: r.area())
+    shape = m.landmarks(padded.rgb, rect)
+    descriptor = m.encoder.encode(padded.rgb, [shape], jitters)[0]
+    return Face(box=_box(rect, pixels, border), descriptor=descriptor)
 
 
 def distances(faces: list[Face], references: np.ndarray) -> np.ndarray:

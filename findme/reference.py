@@ -67,7 +67,9 @@ def _bytes_and_fingerprint(
     chosen: faces.Box | None = None,
 ) -> tuple[bytes | None, str]:
     """The photo's bytes (None when its descriptor is cached) and its cache key."""
-    jitter = f":j{settings.reference_jitters}"
+    # How the face was found and encoded is part of the key: a descriptor cached by an
+    # older way (which could pick another face of a tight crop) is not reused.
+    jitter = f":j{settings.reference_jitters}:{faces.REFERENCE_DETECTOR}"
     if chosen is not None:  # another face of the same photo is another descriptor
         jitter += ":face" + "-".join(str(v) for v in chosen)
     if kind == "handle":

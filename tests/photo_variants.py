@@ -75,3 +75,70 @@ def distinct_copies(folder: Path, name: str, count: int, largest: int = 900) -> 
     for i, path in enumerate(paths):
         path.write_bytes(encoded(shrunk(original, largest - 7 * i)))
     return paths
+
+
+# A face's box (left, top, right, bottom) in each committed photo, as FindMe's
+# detection boxes it: tight crops are made from these, so the tests and
+# benchmarks/edge_set.py do not depend on the detector they measure.
+FACES = {
+    "obama.jpg": (376, 154, 632, 410),
+    "obama2.jpg": (166, 286, 473, 593),
+    "obama3.jpg": (676, 320, 930, 574),
+    "biden.jpg": (442, 225, 748, 531),
+    "grace_hopper.jpg": (179, 152, 356, 329),
+    "astronaut.png": (185, 85, 270, 170),
+    "t1.jpg": (68, 291, 171, 394),  # the left-most of six at a table
+}
+
+
+def framed(
+    image: Image.Image, box: tuple[int, int, int, int], margin: float, size: int
+) -> Image.Image:
+    """A square crop around the face box (left, top, right, bottom), `margin` of its
+    width either way (negative: the frame cuts into it), a little above centre as
+    people frame themselves, at size px."""
+    left, top, right, bottom = box
+    side = right - left
+    half = side * (0.5 + margin)
+    x, y = (left + right) / 2, (top + bottom) / 2 - 0.1 * side
+    crop = image.crop((round(x - half), round(y - half), round(x + half), round(y + half)))
+    return crop.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def in_corner(image: Image.Image, box: tuple[int, int, int, int], size: int) -> Image.Image:
+    """The face box (left, top, right, bottom) in the frame's top-left corner, touching
+    two edges, at size px."""
+    left, top, right, _ = box
+    side = right - left
+    crop = image.crop((left, top, round(left + 1.5 * side), round(top + 1.5 * side)))
+    return crop.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def tight(name: str, margin: float, size: int, grey: bool = False) -> Image.Image:
+    """The face of FACES[name] framed tight (framed), in grey if asked."""
+    crop = framed(photo(name), FACES[name], margin, size)
+    return crop.convert("L") if grey else crop
+
+
+def corner(name: str, size: int) -> Image.Image:
+    """The face of FACES[name] in the frame's top-left corner (in_corner)."""
+    return in_corner(photo(name), FACES[name], size)
+
+
+def cut_by_edge(
+    image: Image.Image, box: tuple[int, int, int, int], edge: str, share: float
+) -> tuple[Image.Image, int, int]:
+    """The photo with `share` of the face box (left, top, right, bottom) cut off by one
+    edge ("left", "right", "top" or "bottom"), and where the crop starts (x, y)."""
+    left, top, right, bottom = box
+    side = right - left
+    crop = [0, 0, image.width, image.height]
+    if edge == "left":
+        crop[0] = round(left + share * side)
+    elif edge == "right":
+        crop[2] = round(right - share * side)
+    elif edge == "top":
+        crop[1] = round(top + share * side)
+    else:
+        crop[3] = round(bottom - share * side)
+    return image.crop(tuple(crop)), crop[0], crop[1]

@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from findme import faces
 from findme.client import OpenWhiskClient
+from findme.codec import descriptor_to_hex, hex_to_descriptor
+from findme.face_cache import PhotoFaces
+from findme.images import decode_for_detection
 from findme.local.runner import LocalFindMe
+from findme.matching import match_record
+from findme.settings import DEFAULT_REFERENCE_JITTERS, Settings
 from tests import photo_variants as pv
 from tests.conftest import wait_for_job
 
@@ -70,6 +76,10 @@ def test_one_match_per_photo_with_its_face_count_and_confidence(
     assert all(m["confidence"] in ("strong", "possible") for m in status["matches"])
     by_photo = {m["photo"]: m for m in status["matches"]}
     assert by_photo["obama.jpg"]["confidence"] == "strong"  # the same photo: distance ~0
+    # The left edge cuts the partial face: said, and still strong that near (0.22).
+    partial = by_photo["obama_partial_face.jpg"]
+    assert partial["cut"] is True and partial["confidence"] == "strong"
+    assert not any(m["cut"] for m in status["matches"] if m is not partial)
 
 
 def test_rejecting_and_confirming_re_ranks_without_detecting(
@@ -127,6 +137,55 @@ def test_review_refuses(
     code, result = client.invoke("review_match", {"job_id": started["job_id"], **params})
     assert (code, result["statusCode"]) == (502, status)
     assert message in result["error"]
+
+
+# The man at the front of the table in t1.jpg (his face from x 728 to 831): whole, and
+# with the photo's left edge through his face, 35 % of it cut off. Cut, he comes nearer
+# Messi's portrait than whole: a look-alike made by the edge.
+FRONT_WHOLE = (620, 280, 940, 600)
+FRONT_CUT = (764, 280, 940, 600)
+
+
+@pytest.fixture(scope="module")
+def edge(local: LocalFindMe) -> str:
+    folder = local.photo_root / "edge"
+    folder.mkdir(exist_ok=True)
+    table = pv.photo("t1.jpg")
+    for name, box in (("whole.jpg", FRONT_WHOLE), ("cut.jpg", FRONT_CUT)):
+        (folder / name).write_bytes(pv.encoded(table.crop(box), quality=92))
+    (local.photo_root / "refs" / "messi.jpg").write_bytes((pv.PHOTOS / "messi5.jpg").read_bytes())
+    return "edge"
+
+
+def test_a_face_cut_by_the_edge_is_not_a_look_alike_match(
+    client: OpenWhiskClient, local: LocalFindMe, edge: str
+) -> None:
+    messi = decode_for_detection((pv.PHOTOS / "messi5.jpg").read_bytes(), 1600)
+    reference = faces.reference_face(messi, jitters=DEFAULT_REFERENCE_JITTERS)
+    assert reference is not None
+    found = {}
+    for name in ("whole.jpg", "cut.jpg"):
+        pixels = decode_for_detection((local.photo_root / edge / name).read_bytes(), 1600)
+        (face,) = faces.find_faces(pixels)
+        found[name] = (face, pixels.width, pixels.height)
+    whole, cut = (float(faces.distances([found[n][0]], reference.descriptor)[0]) for n in found)
+    assert cut < whole < 0.7  # both within the loose threshold asked for below
+
+    _, started = client.invoke(
+        "register_search",
+        {"folder": edge, "reference_path": "refs/messi.jpg", "threshold": 0.7},
+    )
+    status = wait_for_job(client, started["job_id"])
+    assert status["state"] == "done"
+    # The whole face matches at that loose threshold; the cut one, nearer, does not.
+    assert [(m["photo"], m["cut"]) for m in status["matches"]] == [("whole.jpg", False)]
+
+    # The same from what a face index keeps of a photo: boxes, size, hex descriptors.
+    face, width, height = found["cut.jpg"]
+    stored = faces.Face(tuple(face.box), hex_to_descriptor(descriptor_to_hex(face.descriptor)))
+    photo = PhotoFaces("cut", [stored], width, height)
+    references = reference.descriptor[None, :]
+    assert match_record({"photo": "cut.jpg"}, photo, references, 0.7, Settings.load()) is None
 
 
 def test_eval_reports_precision_recall_and_thresholds(tmp_path: Path) -> None:

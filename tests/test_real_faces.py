@@ -111,3 +111,22 @@ def test_the_search_says_which_face_of_a_group_reference_it_used(
     assert len(both) == 2
     _, right, _, left = max(both, key=lambda f: f.box[1] - f.box[3]).box
     assert left <= (used.box[1] + used.box[3]) / 2 <= right  # the larger face of the two
+
+
+def test_a_profile_picture_whose_face_fills_it_finds_its_person(tmp_path: Path) -> None:
+    # Issue 24: a 150 px crop whose face fills the frame was refused as a reference
+    # ("no face in reference photo"), where face_recognition's defaults read it.
+    picture = tmp_path / "picture.jpg"
+    picture.write_bytes(pv.encoded(pv.tight("t1.jpg", 0.0, 150)))
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "table.jpg").write_bytes(pv.at_longest_side(pv.photo("t1.jpg"), 800))
+    (folder / "obama.jpg").write_bytes((pv.PHOTOS / "obama.jpg").read_bytes())
+    run = _search("--reference", str(picture), "--folder", str(folder), "--json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["state"] == "done"
+    assert [m["photo"] for m in result["matches"]] == ["table.jpg"]
+    (match,) = result["matches"]
+    left = match["box"][3] / 800 * 1280  # her face, the left-most at the table
+    assert abs(left - pv.FACES["t1.jpg"][0]) < 40
