@@ -1,6 +1,6 @@
 # The two commands of the README. Both set everything up from scratch, from
 # wheels only (no compiler).
-.PHONY: setup demo test lint bench eval scale
+.PHONY: setup demo test test-cluster lint bench eval scale
 
 setup:
 	./scripts/setup.sh
@@ -9,6 +9,8 @@ setup:
 # Sets up FindMe without the test tools, which it does not need.
 demo:
 	./scripts/setup.sh --runtime-only
+	@echo "demo: looking for Barack Obama (the reference photo: tests/photos/obama.jpg)"
+	@echo "demo: among the committed test photos, tests/photos/"
 	env -u REDIS_URL .venv/bin/findme search --reference tests/photos/obama.jpg --folder tests/photos
 
 test: setup
@@ -17,6 +19,13 @@ test: setup
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest
+
+# The same suite against a three-node Redis Cluster the script starts and stops
+# (REDIS_URL=redis://127.0.0.1:PORT/0?cluster=1); no Redis on 6379 needed.
+test-cluster: setup
+	./scripts/ensure-chromium.sh
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	./scripts/test-cluster.sh
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
@@ -28,6 +37,7 @@ bench: setup
 	env -u REDIS_URL .venv/bin/python benchmarks/speed.py --baseline-python build/baseline-venv/bin/python
 	.venv/bin/python benchmarks/face_sizes.py
 	.venv/bin/python benchmarks/real_faces.py
+	env -u REDIS_URL .venv/bin/python benchmarks/events.py
 
 # The labelled sets (composites, real photos, and tight crops with faces cut by the
 # edge) and `findme eval` over them: one reference versus three, plain versus

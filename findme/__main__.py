@@ -38,6 +38,13 @@ def _workers_stderr(to_log: bool) -> Iterator[None]:
 
 
 def main() -> int:
+    try:
+        return _run()
+    except KeyboardInterrupt:  # Ctrl-C before the command took over (while importing)
+        return 130
+
+
+def _run() -> int:
     if sys.argv[1:2] in (["search"], ["serve"]):
         from findme.local.pool import start_fork_server
 

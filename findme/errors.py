@@ -36,6 +36,10 @@ class BadRequest(ActionError):
     status_code = 400
 
 
+class Forbidden(ActionError):
+    status_code = 403
+
+
 class NotFound(ActionError):
     status_code = 404
 
@@ -65,7 +69,14 @@ def run_action(handler: Callable[[dict[str, Any]], dict[str, Any]], args: dict[s
         # kind of failure it was, so no parameter value leaks through it.
         traceback.print_exc()
         return InternalError(f"internal error ({type(error).__name__})").result(web)
+    if isinstance(result, HttpAnswer):
+        return dict(result)  # already what the .http extension serves
     return web_response(result) if web else result
+
+
+class HttpAnswer(dict):
+    """A stage's answer that is not JSON (a feed): {statusCode, headers, body}, served
+    as it is by OpenWhisk's .http extension."""
 
 
 class InternalError(ActionError):

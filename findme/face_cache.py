@@ -23,13 +23,13 @@ class PhotoFaces:
     small_faces: int = 0  # faces too small to be sure of (faces.Detection.too_small)
 
 
-def _detection(settings: Settings) -> str:
+def detection_key(settings: Settings) -> str:
     """What the faces found depend on, besides the photo: part of the cache key."""
     return f"{faces.DETECTOR}-{settings.detect_max_side}-{settings.min_face_px}"
 
 
 def cached(digest: str, store: JobStore, settings: Settings) -> PhotoFaces | None:
-    text = store.cached_faces(digest, _detection(settings))
+    text = store.cached_faces(digest, detection_key(settings))
     if text is None:
         return None
     document = json.loads(text)
@@ -59,5 +59,5 @@ def faces_of(data: bytes, store: JobStore, settings: Settings) -> PhotoFaces:
         "height": pixels.height,
         "small_faces": detection.too_small,
     }
-    store.save_faces(digest, _detection(settings), json.dumps(document))
+    store.save_faces(digest, detection_key(settings), json.dumps(document))
     return PhotoFaces(digest, found, pixels.width, pixels.height, detection.too_small)

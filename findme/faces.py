@@ -65,6 +65,10 @@ FILLING_COPY_SIDE = 240
 FILLING_BORDER = 0.25
 FILLING_MIN_FACE = 0.2
 REFERENCE_FACE_PX = 100  # looked for first in a reference photo
+# A face chosen in a reference photo is found again by its box: the detected face
+# overlapping it most, if by this much (the same detection gives the same box).
+CHOSEN_FACE_OVERLAP = 0.5
+
 # A reference is one photo: worth more detection than a photo searched. Profile
 # pictures are mostly tight crops whose face fills the frame and touches its edges,
 # where HOG's window and MTCNN's crops lack the margin they were trained with; the
@@ -351,6 +355,24 @@ def find_faces(
     ]
 
 
+def _area(box: Box) -> int:
+    top, right, bottom, left = box
+    return max(0, right - left) * max(0, bottom - top)
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0 apart, 1 the same)."""
+    inter = _area((max(a[0], b[0]), min(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])))
+    union = _area(a) + _area(b) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def face_boxes(pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX) -> list[Box]:
+    """The boxes of a photo's faces, left to right: the faces a person can choose
+    from in their reference photo (reference_face's `chosen`)."""
+    return sorted((_box(r, pixels) for r in detect(pixels, min_face_px)), key=lambda b: b[3])
+
+
 def _padded(pixels: Pixels) -> tuple[Pixels, int]:
     """The working image with a border of REFERENCE_PADDING in its mean colour, and
     the border's width; boxes found in it map back to the photo with _box(..., border)."""
@@ -398,19 +420,33 @@ def _reference_rects(
 
 
 def reference_face(
-    pixels: Pixels, min_face_px: int = DEFAULT_MIN_FACE_PX, jitters: int = 0
+    pixels: Pixels,
+    min_face_px: int = DEFAULT_MIN_FACE_PX,
+    jitters: int = 0,
+    chosen: Box | None = None,
 ) -> Face | None:
-    """The largest face of a reference photo (_reference_rects), encoded with `jitters`
+    """The largest face of a reference photo (_reference_rects), or the face the person
+    chose (the one overlapping `chosen`, a box of face_boxes), encoded with `jitters`
     jittered copies (dlib's accurate mode: 99.38 % on LFW with 100, against 99.13 %
-    without). It is encoded in the padded image too: a face at the photo's edge is
-    then aligned and encoded with the mean colour around it rather than black, which
-    keeps tight crops nearer the same face seen whole (docs/accuracy.md)."""
+    without). The largest face is encoded in the padded image: a face at the photo's
+    edge is then aligned and encoded with the mean colour around it rather than black,
+    which keeps tight crops nearer the same face seen whole (docs/accuracy.md)."""
+    m = models()
+    if chosen is not None:
+        # The same detection as face_boxes, so the box the person saw is found again.
+        rects = detect(pixels, min_face_px)
+        scores = [overlap(_box(r, pixels), chosen) for r in rects]
+        if not scores or max(scores) < CHOSEN_FACE_OVERLAP:
+            return None
+        rect = rects[scores.index(max(scores))]
+        shape = m.landmarks(pixels.rgb, rect)
+        descriptor = m.encoder.encode(pixels.rgb, [shape], jitters)[0]
+        return Face(box=_box(rect, pixels), descriptor=descriptor)
     padded, border = _padded(pixels)
     rects = _reference_rects(pixels, padded, border, min_face_px)
     if not rects:
         return None
     rect = max(rects, key=lambda r: r.area())
-    m = models()
     shape = m.landmarks(padded.rgb, rect)
     descriptor = m.encoder.encode(padded.rgb, [shape], jitters)[0]
     return Face(box=_box(rect, pixels, border), descriptor=descriptor)

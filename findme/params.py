@@ -67,3 +67,10 @@ def job_id(args: dict[str, Any]) -> str:
     if not JOB_ID_PATTERN.match(value):
         raise BadRequest("job_id is not a FindMe job id")
     return value
+
+
+def event_id(args: dict[str, Any]) -> str:
+    value = required_str(args, "event_id", 64)
+    if not JOB_ID_PATTERN.match(value):
+        raise BadRequest("event_id is not a FindMe event id")
+    return value

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from PIL import Image, ImageOps
 
 from findme.images import PhotoError, open_image
+from findme.job_words import folder_name, reference_names, where
 
 THUMBNAIL_SIDE = 480  # a card's size: 300 matches stay a few MB (the zip holds originals)
 CSV_FIELDS = [
@@ -132,30 +133,46 @@ main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem}h1{color:#2f6fed;margin:0
 grid-template-columns:repeat(auto-fill,minmax(14rem,1fr))}li{background:#fff;border-radius:12px;
 overflow:hidden;box-shadow:0 1px 3px #0002}.photo{position:relative;line-height:0}
 .photo img{width:100%;display:block}.face{position:absolute;border:3px solid #ffd400;
-border-radius:4px}.caption{padding:.6rem .8rem;display:flex;justify-content:space-between;
-gap:.5rem;font-size:.9rem}.caption>*{min-width:0}.caption span{white-space:nowrap}
-a{color:#2f6fed;overflow-wrap:anywhere}
+border-radius:4px}.caption{padding:.6rem .8rem;display:flex;flex-direction:column;gap:.2rem;
+font-size:.9rem;overflow-wrap:anywhere}a{color:#2f6fed}
 """
+
+
+def _title(status: dict[str, Any]) -> str:
+    if status.get("query"):
+        return str(status["query"])
+    if status.get("source") == "folder":
+        return f"Photos in {folder_name(status)}"
+    if status.get("source") == "urls":
+        return "Photos from a list of URLs"
+    return "FindMe search"
+
+
+def _outcome(status: dict[str, Any]) -> str:
+    """How many photos of the person, among how many, and whether the search ended."""
+    found, total = len(status["matches"]), int(status.get("photos_total") or 0)
+    done = int(status.get("photos_done", total) or 0)
+    of_you = f"{found} photo{'' if found == 1 else 's'} of you"
+    state = status.get("state") or "done"
+    if state == "done":
+        return f"{of_you} among {total} in {where(status)}"
+    ended = {
+        "cancelled": "The search was stopped",
+        "failed": f"The search failed ({status.get('error') or 'no reason given'})",
+    }.get(state, "Still searching")
+    if not total:
+        return f"{ended} before any photo was listed in {where(status)}"
+    among = f"{of_you} among the {done} checked in {where(status)}"
+    if state in ("cancelled", "failed"):
+        return f"{ended} after {done} of {total} photos: {among}"
+    return f"{ended} ({done} of {total} photos so far): {among}"
 
 
 def to_html(status: dict[str, Any], photo_bytes: Callable[[dict[str, Any]], bytes | None]) -> str:
     created = dt.datetime.fromtimestamp(status.get("created") or 0, dt.timezone.utc)
-    folder = status.get("folder") or "."
-    where = (
-        f"X posts matching {status.get('query')}"
-        if status.get("source") != "folder"
-        else f"folder {folder if folder != '.' else 'of all photos'}"
-    )
-    references = [
-        f"@{r.get('value')}"
-        if r.get("kind") == "handle"
-        else (r.get("value") or "an uploaded photo")
-        for r in json.loads(status.get("references") or "[]")
-    ]
+    references = reference_names(status)
     reference = f"; reference: {', '.join(references)}" if references else ""
-    title = status.get("query") or (
-        f"Photos in {folder}" if folder != "." else "FindMe search of all photos"
-    )
+    title = _title(status)
     items = []
     for match in status["matches"]:
         data = photo_bytes(match)
@@ -190,8 +207,7 @@ def to_html(status: dict[str, Any], photo_bytes: Callable[[dict[str, Any]], byte
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} — FindMe</title><style>{_STYLE}</style></head><body><main>"
         f"<h1>{html.escape(title)}</h1>"
-        f'<p class="meta">{len(status["matches"])} photos of you among '
-        f"{int(status['photos_total'])} in the {html.escape(where)}; faces up to distance "
+        f'<p class="meta">{html.escape(_outcome(status))}; faces up to distance '
         f"{float(status.get('threshold') or 0):.2f}{html.escape(reference)}; "
         f"searched {created:%Y-%m-%d %H:%M} UTC</p>"
         f"<ul>{''.join(items)}</ul></main></body></html>"

@@ -25,6 +25,15 @@ MAX_THRESHOLD = 0.8
 DEFAULT_JOB_TTL_SECONDS = 7 * 24 * 3600
 MIN_JOB_TTL_SECONDS = 3600
 MAX_JOB_TTL_SECONDS = 90 * 24 * 3600
+# An event's index (faces of everyone in its photos) is kept this long after its
+# last photo, bounded: biometric data of people who never searched.
+DEFAULT_EVENT_RETENTION_SECONDS = 30 * 24 * 3600
+MIN_EVENT_RETENTION_SECONDS = 24 * 3600
+MAX_EVENT_RETENTION_SECONDS = 90 * 24 * 3600
+# How long an organiser may keep an event live (its source read again for new posts).
+DEFAULT_EVENT_MAX_LIVE_SECONDS = 3 * 24 * 3600
+# How often a live event's source is read again for new posts (at the sweep's pace).
+DEFAULT_EVENT_REREAD_SECONDS = 60
 DEFAULT_REFERENCE_JITTERS = 10
 DEFAULT_MIN_FACE_PX = 40  # X's medium photos: a face across a lecture hall
 # Every face from this many times FINDME_MIN_FACE up is found (findme.faces).
@@ -34,6 +43,11 @@ DEFAULT_STRONG_DISTANCE = 0.5
 # OpenWhisk's default firesPerMinute (ansible group_vars: limits): FindMe paces its
 # fires under it unless told the namespace's own (the engine's limits: local/limits.py).
 DEFAULT_FIRES_PER_MINUTE = 60
+# The most photos one search or event lists (a named Mastodon server can claim any
+# number): its listing stops there and says so.
+DEFAULT_MAX_PHOTOS = 20_000
+# `findme serve` decodes this many photo previews at once (each may take about 300 MB).
+DEFAULT_PREVIEW_DECODES = 2
 # Bluesky's entryway: sessions are created there, and it serves app.bsky.* calls.
 DEFAULT_BLUESKY_SERVICE = "https://bsky.social"
 # The image bakes the detector's fast-loading form next to the package.
@@ -44,6 +58,9 @@ BAKED_CACHE_DIR = Path(__file__).resolve().parent / "models" / "cache"
 ENVIRONMENT: dict[str, str] = {
     "redis_url": "REDIS_URL",
     "job_ttl_seconds": "FINDME_JOB_TTL_SECONDS",
+    "event_retention_seconds": "FINDME_EVENT_RETENTION_SECONDS",
+    "event_max_live_seconds": "FINDME_EVENT_MAX_LIVE_SECONDS",
+    "event_reread_seconds": "FINDME_EVENT_REREAD_SECONDS",
     "detect_max_side": "FINDME_DETECT_MAX_SIDE",
     "min_face": "FINDME_MIN_FACE",
     "media_hosts": "FINDME_MEDIA_HOSTS",
@@ -65,12 +82,14 @@ ENVIRONMENT: dict[str, str] = {
     "bluesky_app_password": "FINDME_BLUESKY_APP_PASSWORD",
     "bluesky_service": "FINDME_BLUESKY_SERVICE",
     "url_hosts": "FINDME_URL_HOSTS",
+    "max_photos": "FINDME_MAX_PHOTOS",
 }
 # Not action settings: read by the local engine and the CLI only.
 ENGINE_ENVIRONMENT = {
     "web_secret": "FINDME_WEB_SECRET",
     "cors_origins": "FINDME_CORS_ORIGINS",
     "allowed_hosts": "FINDME_ALLOWED_HOSTS",
+    "preview_decodes": "FINDME_PREVIEW_DECODES",
 }
 
 
@@ -165,6 +184,9 @@ class Settings:
     fires_per_minute: int
     compare_activations: int
     deadline_ms: int | None
+    event_retention_seconds: int = DEFAULT_EVENT_RETENTION_SECONDS
+    event_max_live_seconds: int = DEFAULT_EVENT_MAX_LIVE_SECONDS
+    event_reread_seconds: int = DEFAULT_EVENT_REREAD_SECONDS
     mastodon_servers: frozenset[str] = frozenset()
     mastodon_tokens: dict[str, str] = field(
         default_factory=dict, repr=False, hash=False, compare=False
@@ -174,9 +196,11 @@ class Settings:
     bluesky_app_password: str | None = field(default=None, repr=False)
     bluesky_service: str = DEFAULT_BLUESKY_SERVICE
     url_hosts: frozenset[str] = frozenset()
+    max_photos: int = DEFAULT_MAX_PHOTOS
     # `findme serve`: origins whose pages may call it, host names it answers for.
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    preview_decodes: int = DEFAULT_PREVIEW_DECODES
 
     @classmethod
     def load(
@@ -204,6 +228,22 @@ class Settings:
                 DEFAULT_JOB_TTL_SECONDS,
                 MIN_JOB_TTL_SECONDS,
                 MAX_JOB_TTL_SECONDS,
+            ),
+            # An event's retention when its organiser names none, and the longest one
+            # an organiser may name (an event's face index holds everyone's faces).
+            event_retention_seconds=_int(
+                value("event_retention_seconds"),
+                DEFAULT_EVENT_RETENTION_SECONDS,
+                MIN_EVENT_RETENTION_SECONDS,
+                MAX_EVENT_RETENTION_SECONDS,
+            ),
+            # The longest an event may stay live (read again for new posts).
+            event_max_live_seconds=_int(
+                value("event_max_live_seconds"), DEFAULT_EVENT_MAX_LIVE_SECONDS, 3600, 14 * 86_400
+            ),
+            # A live event's source is read again this often for new posts only.
+            event_reread_seconds=_int(
+                value("event_reread_seconds"), DEFAULT_EVENT_REREAD_SECONDS, 10, 86_400
             ),
             # Photos are shrunk to this longest side before detection: bounds
             # time and memory for huge uploads.
@@ -245,6 +285,9 @@ class Settings:
             deadline_ms=_int(deadline, 0, 0, 2**62) or None if deadline else None,
             cors_origins=_names(env.get(ENGINE_ENVIRONMENT["cors_origins"])),
             allowed_hosts=_names(env.get(ENGINE_ENVIRONMENT["allowed_hosts"])),
+            preview_decodes=_int(
+                env.get(ENGINE_ENVIRONMENT["preview_decodes"]), DEFAULT_PREVIEW_DECODES, 1, 64
+            ),
             # Mastodon servers callers may search (empty: any public server).
             mastodon_servers=_hosts(value("mastodon_servers")),
             # Secrets, per server; never logged, never in a payload or a result.
@@ -262,4 +305,6 @@ class Settings:
             ),
             # Hosts an organiser's list of photo URLs may point at (else media_hosts).
             url_hosts=_hosts(value("url_hosts")) or _hosts(hosts),
+            # The most photos a search or an event lists, whatever its source claims.
+            max_photos=_int(value("max_photos"), DEFAULT_MAX_PHOTOS, 10, 1_000_000),
         )

@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 TARGET='.[dev]'
 [ "${1:-}" = --runtime-only ] && TARGET='.'
+say() { echo "setup: $*"; }
 if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
   "$PYTHON" -m venv .venv
 elif .venv/bin/python -m pip show dlib >/dev/null 2>&1; then
   # A dlib compiled by an earlier version of this script shares dlib-bin's
@@ -21,7 +23,10 @@ elif .venv/bin/python -m pip show dlib >/dev/null 2>&1; then
   .venv/bin/python -m pip uninstall --quiet --yes dlib dlib-bin
 fi
 # Any pip from 2023 on reads today's wheel tags; an older one is upgraded.
+say "installing FindMe and what it needs into .venv, from wheels" \
+  "(a minute or two the first time, quietly; seconds after that)"
 .venv/bin/python -m pip install --quiet 'pip>=23'
 .venv/bin/python -m pip install --quiet -e "$TARGET"
+say "loading the face models once (the first time, dlib's encoder is written as ONNX)"
 .venv/bin/python -c "import findme.faces as f; f.models()" \
   || { echo "setup: FindMe's models do not load" >&2; exit 1; }

@@ -75,9 +75,20 @@ const FindMeApi = (() => {
     }
   }
 
+  // The owner key of each search this browser started: sent with every call about it
+  // (review, stop, continue, delete, sharing). A link opened elsewhere has none:
+  // that browser may look, not change.
+  const ownerKey = (jobId) => localStorage.getItem(`findme:owner:${origin}:${jobId}`) || "";
+  const isOwner = (jobId) => Boolean(ownerKey(jobId));
+
   // waitOut: a 429 is waited out here; otherwise the caller (a poll) comes back later.
   async function call(name, params, method = "POST", { waitOut = true } = {}) {
     if (!isTrusted()) throw new ApiError("Confirm the FindMe server first.", 0, "untrusted");
+    if (params.job_id && ownerKey(params.job_id)) {
+      // In a body, never in an address (logs, history): a read becomes a POST.
+      params = { ...params, owner_key: ownerKey(params.job_id) };
+      method = "POST";
+    }
     // .http: OpenWhisk passes the action's status code and JSON body through (its
     // .json turns every failed activation into a bare 400 or a 200).
     const url = new URL(`${base}/${name}.http`);
@@ -92,6 +103,12 @@ const FindMeApi = (() => {
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       throw new ApiError(body.error || `The server answered ${response.status}.`, response.status, "answer");
+    }
+    if (name === "register_search" && body.owner_key && body.job_id) {
+      localStorage.setItem(`findme:owner:${origin}:${body.job_id}`, body.owner_key);
+    }
+    if (name === "delete_search" && params.job_id) {
+      localStorage.removeItem(`findme:owner:${origin}:${params.job_id}`);
     }
     return body;
   }
@@ -114,11 +131,22 @@ const FindMeApi = (() => {
 
   // The local engine's own routes (folders, photos, previews, zip), next to its web actions.
   const localBase = new URL("/findme", base).href;
+  const askedBase = askedApi && !linkProblem ? base : "";
+
+  // The page's own address with these parameters (and the API it was told to use);
+  // a parameter without a value is written bare: ?organise.
+  function pageLink(params, api = askedBase) {
+    const query = new URLSearchParams(params);
+    if (api) query.set("api", api);
+    const text = query.toString();
+    return text ? `${location.pathname}?${text}`.replace(/=(?=&|$)/g, "") : location.pathname;
+  }
 
   return {
-    base, origin, isTrusted, trust, call, status, ApiError, localBase, linkProblem, secretHeaders,
+    base, origin, isTrusted, trust, call, status, ApiError, localBase, linkProblem, secretHeaders, pageLink,
+    isOwner,
     isHome: origin === homeOrigin,
-    askedApi: askedApi && !linkProblem ? base : "",
+    askedApi: askedBase,
     set onBusy(callback) { onBusy = callback; },
   };
 })();

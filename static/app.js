@@ -1,29 +1,14 @@
 // FindMe's search page: starts a search through the register_search web action,
 // follows it through search_status (backing off, waiting out 429s), and keeps a
-// link to each search and a list of this browser's searches. No build step.
+// link to each search and a list of this browser's searches. Once a search is
+// open the form folds into a one-line summary, so its results come first.
+// An attendee's link (?event=ID) sets the page to that event: it asks only for
+// the person's photo. A search of a live event stays open for new photos.
+// Where to look: places.js; the person's photo: photo.js; consent: consent.js;
+// events: event.js; live searches: live.js; the organiser's view: organise.js.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-// Where to look: a folder's name, or one of these (a leading NUL: never a folder).
-const SOURCE = "\u0000";
-const SOURCES = {
-  twitter: {
-    choice: "Posts on X matching a search",
-    query: ["What to search on X", "A hashtag or words, as you would type them in X's search."],
-    missing: "Type what to search on X, like #pycon.",
-  },
-  mastodon: {
-    choice: "Posts on Mastodon with a hashtag",
-    query: ["Hashtags to look for", "One or more hashtags, like #pycon #pycon2026: a post with any of them counts."],
-    missing: "Type the hashtags to look for on Mastodon, like #pycon.",
-  },
-  bluesky: {
-    choice: "Posts on Bluesky matching a search",
-    query: ["What to search on Bluesky", "A hashtag or words, as you would type them in Bluesky's search."],
-    missing: "Type what to search on Bluesky, like #pycon.",
-  },
-  urls: { choice: "Photos at links you paste (from the organisers)" },
-};
 // Whose profile picture a username can be, as this FindMe offers them, and the
 // shapes register_search tells them apart by (findme/sources/profiles.py).
 const HANDLES = { x: "@name on X", mastodon: "@name@server on Mastodon", bluesky: "name.bsky.social on Bluesky" };
@@ -34,26 +19,39 @@ function networkOf(handle) {
   if (/^@?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(handle)) return "bluesky";
   return null;
 }
-const offered = { sources: {}, handles: ["x"] };  // handles: those HANDLES describes
+// handles: those HANDLES describes; events: the bounds of an organiser's event.
+const offered = { sources: {}, handles: ["x"], events: null };
 const HISTORY = "findme:searches";
-const MAX_SIDE = 1600;  // the selfie is shrunk in the browser: no request passes 1 MB
-const MAX_UPLOAD_CHARS = 900_000;
+const HOME_TITLE = document.title;
+let pageTitle = HOME_TITLE;  // a background tab adds "(2 new)" to it
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let choicesReady = Promise.resolve();  // the places to look, and how long a search is kept
 
-const current = { jobId: "", folder: "", label: "", status: null, generation: 0, photo: null };
+// The open search: what this browser knows of it (label, who, folder) and its status;
+// fresh: its photos found while this page was open (a live event's new photos).
+const current = {
+  jobId: "", folder: "", label: "", who: "", threshold: null, status: null, generation: 0, fresh: new Set(),
+};
+// The event an attendee's link (?event=ID) set the page to: its searches look only there.
+const attending = { eventId: "", name: "", generation: 0 };
 const rejectedKey = (jobId) => `findme:rejected:${jobId}`;
 
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = !message;
 }
-function flash(message) {
+function flash(message, warning = false) {
   $("flash").textContent = message;
   $("flash").hidden = !message;
+  $("flash").classList.toggle("warning", warning);
 }
 function notice(message) {
   $("notice").textContent = message;
   $("notice").hidden = !message;
+}
+function jobError(message) {
+  $("job-error").textContent = message;
+  $("job-error").hidden = !message;
 }
 function announce(message) {
   $("announce").textContent = message;
@@ -67,19 +65,15 @@ function saveSearches(list) {
   localStorage.setItem(HISTORY, JSON.stringify(list.slice(0, 50)));
   drawHistory();
 }
-function remember(jobId, label) {
-  saveSearches([{ job_id: jobId, api: FindMeApi.askedApi, label, created: Date.now() },
+function remember(jobId, details) {
+  saveSearches([{ job_id: jobId, api: FindMeApi.askedApi, created: Date.now(), ...details },
     ...searches().filter((s) => s.job_id !== jobId)]);
 }
 function forget(jobId) {
   saveSearches(searches().filter((s) => s.job_id !== jobId));
   localStorage.removeItem(rejectedKey(jobId));
 }
-function jobLink(jobId, api) {
-  const query = new URLSearchParams({ job: jobId });
-  if (api) query.set("api", api);
-  return `${location.pathname}?${query}`;
-}
+const jobLink = (jobId, api) => FindMeApi.pageLink({ job: jobId }, api);
 function drawHistory() {
   const list = searches();
   $("history").hidden = list.length === 0;
@@ -96,7 +90,8 @@ function drawHistory() {
     drop.type = "button";
     drop.className = "link";
     drop.textContent = "Remove from this list";
-    drop.setAttribute("aria-label", `Remove ${entry.label || "search"} from this list`);
+    // The visible words first: a voice user says what they see (WCAG 2.5.3).
+    drop.setAttribute("aria-label", `Remove from this list: ${entry.label || "search"}`);
     drop.addEventListener("click", () => forget(entry.job_id));
     item.append(link, when, drop);
     return item;
@@ -145,124 +140,94 @@ async function loadChoices() {
   const [folders, sources] = await Promise.all([loadFolders(), loadSources()]);
   offered.sources = Object.fromEntries(sources.sources.map((s) => [s.source, s]));
   offered.handles = sources.handles.filter((kind) => HANDLES[kind]);
-  const options = folders.map((f) => new Option(f === "." ? "All photos" : `Folder: ${f}`, f));
-  for (const [name, { choice }] of Object.entries(SOURCES)) {
-    if (offered.sources[name]) options.push(new Option(choice, SOURCE + name));
-  }
-  $("folder").replaceChildren(...options);
-  $("folder-field").hidden = options.length < 2;  // nothing to choose from
-  const servers = offered.sources.mastodon?.servers || [];
-  $("known-servers").replaceChildren(...servers.map((name) => new Option(name)));
-  if (servers.length === 1) $("servers").value = servers[0];
-  const hosts = offered.sources.urls?.hosts || [];
-  if (hosts.length) {
-    $("urls-help").textContent = `Links starting with https:// on ${hosts.join(", ")}, up to ${offered.sources.urls.max_urls}.`;
-  }
+  offered.events = sources.events;
+  FindMeConsent.setKeep(sources.keep_seconds);
+  const choices = FindMePlaces.offer(folders, offered.sources);
   const kinds = offered.handles;
   $("handle-label").textContent = kinds.length === 1 && kinds[0] === "x" ? "or your X username" : "or your username";
   $("handle-help").textContent = kinds.length
     ? `Uses your profile picture instead of a photo: ${kinds.map((k) => HANDLES[k]).join(", ")}.`
     : "This FindMe takes no usernames: choose a photo of yourself.";
   $("handle").disabled = !kinds.length;
-  $("start").disabled = options.length === 0 || Boolean(current.jobId && !FINAL.has(current.status?.state));
-  showQueryField();
-}
-// A folder, or the name of a source; with nothing offered, X as before.
-function chosenSource() {
-  const chosen = $("folder").value;
-  if (!chosen) return { source: "twitter", folder: "" };
-  return chosen.startsWith(SOURCE) ? { source: chosen.slice(1), folder: "" } : { source: "folder", folder: chosen };
-}
-function showQueryField() {
-  const { source } = chosenSource();
-  const labels = SOURCES[source]?.query;
-  $("query-field").hidden = !labels;
-  if (labels) [$("query-label").textContent, $("query-help").textContent] = labels;
-  $("servers-field").hidden = source !== "mastodon";
-  $("urls-field").hidden = source !== "urls";
+  $("start").disabled = choices === 0 && !attending.eventId;  // an event is the place to look
+  return choices;
 }
 
-// The search's name in this browser's list.
-const distinct = (text, tidy = (v) => v) => [...new Set(text.split(/[\s,]+/).filter(Boolean).map(tidy))];
-function labelOf(source, folder, params) {
-  if (source === "folder") return folder === "." ? "All photos" : `Folder ${folder}`;
-  if (source === "mastodon") {
-    const servers = distinct(params.servers, (v) => v.toLowerCase().replace(/^https:\/\//, "").replace(/\/$/, ""));
-    return `${params.query} on ${servers.join(", ")}`;
-  }
-  if (source === "bluesky") return `${params.query} on Bluesky`;
-  if (source === "urls") {
-    const links = distinct(params.urls).length;
-    return links === 1 ? "1 photo link" : `${links} photo links`;
-  }
-  return params.query;
+// -- the open search: the form folded into one line --------------------------------
+function fold(open) {
+  document.body.classList.toggle("job-open", open);
+  $("search").hidden = open;
+  $("summary").hidden = !open;
 }
-
-// A phone photo is 3-8 MB: shrink it to a JPEG of 1600 px at most, upright.
-async function shrinkPhoto(file) {
-  let bitmap;
-  try {
-    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-  } catch (_) {
-    if (file.size * 1.37 < MAX_UPLOAD_CHARS) return { blob: file, width: 0, height: 0 };
-    throw new Error("Your browser cannot open this photo, and it is too large to send as it is. Choose a JPEG, PNG or WebP photo.");
-  }
-  for (const [side, quality] of [[MAX_SIDE, 0.9], [MAX_SIDE, 0.75], [1200, 0.75], [800, 0.7]]) {
-    const scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
-    const canvas = document.createElement("canvas");
-    canvas.width = Math.round(bitmap.width * scale);
-    canvas.height = Math.round(bitmap.height * scale);
-    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
-    if (blob && blob.size * 1.37 < MAX_UPLOAD_CHARS) return { blob, width: canvas.width, height: canvas.height };
-  }
-  throw new Error("Your photo is too large to send. Choose a smaller photo.");
+function whoOf(status) {
+  const picture = status?.reference_pictures?.[0];
+  if (picture) return `Profile picture of ${picture.handle}`;
+  const photos = status?.reference_faces?.length || 1;
+  return photos > 1 ? `${photos} photos of you` : "Your photo";
 }
-
-function asBase64(blob) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).split(",", 2)[1]);
-    reader.onerror = () => reject(new Error("Your photo could not be read. Choose it again."));
-    reader.readAsDataURL(blob);
-  });
-}
-
-async function photoChosen() {
-  showError("");
-  current.photo = null;
-  const file = $("reference").files[0];
-  $("reference-preview").hidden = !file;
-  if (!file) return;
-  try {
-    current.photo = await shrinkPhoto(file);
-    $("reference-image").src = URL.createObjectURL(current.photo.blob);
-    $("reference-caption").textContent = current.photo.width
-      ? `This copy (${current.photo.width} × ${current.photo.height} px) is what is sent. FindMe uses the largest face in it.`
-      : "Your browser cannot show this photo; it is sent as it is.";
-  } catch (error) {
-    $("reference-preview").hidden = true;
-    showError(error.message);
-  }
+function drawSummary() {
+  const status = current.status;
+  const strong = (text) => Object.assign(document.createElement("strong"), { textContent: text });
+  const who = current.who || whoOf(status);
+  const where = current.label || (status ? FindMePlaces.labelOf(status) : "");
+  const threshold = Number.isFinite(status?.threshold) ? status.threshold : current.threshold;
+  $("summary-text").replaceChildren(strong(who), ...(where ? [" in ", strong(where)] : []),
+    ...(Number.isFinite(threshold) ? [` · faces up to ${threshold.toFixed(2)}`] : []));
 }
 
 // -- following a search ------------------------------------------------------------
 const STATE_WORDS = {
   queued: "Waiting to start…", searching: "Looking for photos and reading your face…",
-  comparing: "Comparing faces…", done: "Done.", failed: "The search failed.",
-  cancelled: "Stopped. The photos found so far are below.",
+  comparing: "Comparing faces…", done: "Done.", failed: "The search failed.", cancelled: "Stopped.",
 };
 const FINAL = new Set(["done", "failed", "cancelled"]);
 const STATE_SHORT = { done: "done", failed: "failed", cancelled: "stopped" };
 
+// Every photo was examined, and none could be read (downloads refused, say).
+const noneRead = (status) => FINAL.has(status.state) && status.photos_total > 0 &&
+  status.photos_failed === status.photos_total;
+
 function counts(status) {
   const found = `${status.matches.length} with you`;
   const unread = status.photos_failed ? `, ${status.photos_failed} could not be read` : "";
+  if (noneRead(status)) {
+    return status.photos_total === 1 ? "The one photo could not be read." : `None of the ${status.photos_total} photos could be read.`;
+  }
+  if (status.state === "failed") {
+    return status.photos_total ? `It had checked ${status.photos_done} of ${status.photos_total} photos, ${found}.` : "";
+  }
+  if (status.state === "cancelled") {
+    return `${status.photos_done} of ${status.photos_total} photos checked before it stopped, ${found}${unread}.`;
+  }
   if (!status.search_done && !FINAL.has(status.state)) {
     return `${status.photos_done} photos checked so far, ${found}${unread}. Still finding photos…`;
   }
   return `${status.photos_done} of ${status.photos_total} photos checked, ${found}${unread}.`;
 }
+
+// Why photos could not be read, the commonest reasons first: "12 photos: ...".
+function unreadReasons(status) {
+  const reasons = new Map();
+  status.failed.forEach((f) => {
+    const reason = FindMeWords.photoReason(f.reason);
+    reasons.set(reason, (reasons.get(reason) || 0) + 1);
+  });
+  return [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 3)
+    .map(([reason, n]) => `${n === 1 ? "1 photo" : `${n} photos`}: ${reason}`).join("; ");
+}
+
+// A failed search's heading and its reason, once ("the search stopped: X" is a heading and X).
+function failure(status) {
+  const error = String(status.error || "");
+  const stopped = error.match(/^the search stopped: ([\s\S]*)/);
+  if (stopped) return { title: "The search stopped before it finished.", reason: FindMeWords.inWords(stopped[1]) };
+  return { title: "The search failed.", reason: FindMeWords.inWords(error) || "FindMe did not say why." };
+}
+
+// A stopped search goes on; so does a failed one whose face was read (its source
+// failed part-way, say). One that failed on the photo of you needs a new photo.
+const canContinue = (status) => status.state === "cancelled" ||
+  (status.state === "failed" && (status.reference_faces || []).length > 0);
 
 function drawFailed(status) {
   $("failed-photos").hidden = status.failed.length === 0;
@@ -274,59 +239,55 @@ function drawFailed(status) {
 }
 
 function render(status) {
+  if (typeof status.shared === "boolean" && current.jobId) showSharing(current.jobId, status.shared);
   const before = current.status;
   current.status = status;
   if (status.source === "folder" && status.folder) current.folder = status.folder;
   if (!before && Number.isFinite(status.threshold)) FindMeResults.setFilterMax(status.threshold);
-  if (!current.label) current.label = status.query || (status.folder === "." ? "All photos" : status.folder);
+  drawSummary();
+  const ended = FINAL.has(status.state);
+  const failed = status.state === "failed" ? failure(status) : null;
   $("progress").hidden = false;
-  $("state").textContent = STATE_WORDS[status.state] || status.state;
-  if (status.search_done || FINAL.has(status.state)) {
+  $("state").textContent = failed?.title ||
+    (noneRead(status) ? "Done, but none of the photos could be read." : STATE_WORDS[status.state] || status.state);
+  jobError(failed?.reason || "");
+  // The bar is for a running search: an ended one says what happened in words.
+  $("bar").hidden = ended;
+  if (status.search_done) {
     $("bar").max = Math.max(status.photos_total, 1);
-    $("bar").value = FINAL.has(status.state) && status.photos_total === 0 ? 1 : status.photos_done;
+    $("bar").value = status.photos_done;
   } else {
     $("bar").removeAttribute("value");  // indeterminate while photos are still being listed
   }
   $("counts").textContent = counts(status);
+  $("counts").hidden = !$("counts").textContent;
   const small = status.photos_with_small_faces || 0;
   const notes = [
+    noneRead(status) && `Why: ${unreadReasons(status)}.`,
     status.warning,
     ...(status.reference_notes || []).map((n) => `Not used: ${n}.`),
     small && `${small === 1 ? "1 photo holds" : `${small} photos hold`} faces too small to compare reliably: a photo of you there can be missed.`,
+    status.state === "done" && status.photos_total === 0 && (status.source === "folder" || !status.source
+      ? "No photos were found to compare: the folder holds no JPEG, PNG, GIF, BMP, WebP or TIFF files."
+      : "No photos were found to compare: no public post with a photo matched this search."),
   ].filter(Boolean);
-  if (notes.length) notice(notes.join(" "));
+  notice(notes.join(" "));
   drawFailed(status);
-  const ended = FINAL.has(status.state);
+  if (noneRead(status) && !(before && noneRead(before))) $("failed-photos").open = true;
   $("cancel").hidden = ended;
-  $("new-search").hidden = !ended;
-  $("start").disabled = !ended;
+  $("resume").hidden = !canContinue(status);
   document.querySelectorAll(".final-only").forEach((b) => { b.hidden = !(ended && status.matches.length); });
   FindMeResults.show(status, current.folder);
   drawRejected();
+  drawLive(status);
   const found = status.matches.length;
   if (!before || before.matches.length !== found || before.state !== status.state) {
-    announce(ended ? `${STATE_WORDS[status.state]} ${found} photos of you found. ${counts(status)}` : `${found} photos of you found so far.`);
+    announce(ended ? `${$("state").textContent} ${found} photos of you found. ${counts(status)} ${failed?.reason || ""}`
+      : `${found} photos of you found so far.`);
   }
   if (ended && (!before || before.state !== status.state || before.matches.length !== found)) {
     saveSearches(searches().map((s) => (s.job_id === current.jobId ? { ...s, state: status.state, matches: found } : s)));
   }
-  if (ended && (!before || !FINAL.has(before.state)) && found) {
-    $("results").scrollIntoView({ behavior: "smooth", block: "start" });
-  }
-  if (ended && status.photos_total === 0 && status.state === "done") {
-    notice(status.source === "folder" || !status.source
-      ? "No photos were found to compare: the folder holds no JPEG, PNG, GIF, BMP, WebP or TIFF files."
-      : "No photos were found to compare: no public post with a photo matched this search.");
-  }
-}
-
-function ended(message) {
-  $("state").textContent = "This search has ended.";
-  $("cancel").hidden = true;
-  $("new-search").hidden = false;
-  $("start").disabled = false;
-  showError(message);
-  announce(message);
 }
 
 // Polls search_status: after about 1 s, rising to every 5 s.
@@ -336,21 +297,19 @@ async function follow(jobId, generation) {
     try {
       const status = await FindMeApi.status(jobId);
       if (generation !== current.generation) return;
-      notice("");
       render(status);
-      if (status.state === "failed") {
-        return ended(`The search failed: ${FindMeWords.inWords(status.error || "")}`);
-      }
+      if (FindMeLive.isLive(status)) return goLive(jobId, generation, status.now);
       if (FINAL.has(status.state)) return;
       // Every poll is an invocation, and OpenWhisk allows the namespace 60 a minute.
       delay = Math.min(5000, delay * 1.3);
     } catch (error) {
       if (generation !== current.generation) return;
       if (error.kind === "answer" && (error.status === 404 || error.status === 400)) {
-        // An unknown job answers 404; a bad request 400.
+        // An unknown job answers 404 (deleted, or expired); a bad link 400.
         if (error.status === 404) forget(jobId);
-        const words = FindMeWords.inWords(error.message);
-        return ended(error.status === 404 ? words : `The search failed: ${words}`);
+        await choicesReady;  // its words say how long this FindMe keeps a search
+        if (generation !== current.generation) return;
+        return closeJob(FindMeWords.inWords(error.message), true);
       }
       if (error.kind === "untrusted") return;
       // Unreachable or busy (OpenWhisk's 429) is not a failure: ask again, slower.
@@ -362,45 +321,195 @@ async function follow(jobId, generation) {
   }
 }
 
-function openJob(jobId, folder, label) {
+// -- a live event: new photos of the person as they come ----------------------------
+const photosOfYou = (n) => (n === 1 ? "1 new photo of you" : `${n} new photos of you`);
+
+function drawLive(status) {
+  const live = FindMeLive.isLive(status);
+  $("live").hidden = !live && !current.fresh.size;
+  $("live-text").textContent = live
+    ? `This event is live until ${FindMeEvent.when(status.event.live_until)}: FindMe adds new photos of you as they are posted.`
+    : "The event has ended: no new photos will be added.";
+  $("live-new").textContent = current.fresh.size ? `${photosOfYou(current.fresh.size)}.` : "";
+  $("feed-link").hidden = !live;
+  $("feed-link").href = FindMeLive.feedUrl(current.jobId);
+}
+
+// Every 30 s, what is new since the last answer; a tab in the background says it in its title.
+function goLive(jobId, generation, since) {
+  FindMeLive.watch(jobId, since, {
+    current: () => generation === current.generation,
+    update: (answer) => addNew(jobId, generation, answer),
+    ended: () => drawLive(current.status),
+    gone: (error) => closeJob(FindMeWords.inWords(error.message), true),
+    waiting: (error, ms) => {
+      const later = ms < 60_000 ? `${Math.round(ms / 1000)} s` : ms < 120_000 ? "1 minute" : `${Math.round(ms / 60_000)} minutes`;
+      notice(`${error.kind === "busy" ? "FindMe is busy" : "FindMe cannot be reached right now"}: ` +
+        `it looks for new photos of you again in ${later}.`);
+    },
+  });
+}
+
+async function addNew(jobId, generation, answer) {
+  const before = current.status;
+  const known = new Set(before.matches.map((m) => m.photo));
+  const again = new Set(answer.matches.map((m) => m.photo));
+  const fresh = answer.matches.filter((m) => !known.has(m.photo));
+  let status = {
+    ...answer, matches: [...before.matches.filter((m) => !again.has(m.photo)), ...answer.matches], failed: before.failed,
+  };
+  // A photo taken down or gone from its source left the results: read them whole, once.
+  if (status.matches.length !== answer.matches_total) {
+    try { status = await FindMeApi.status(jobId); } catch (_) { return; }  // the next poll tries again
+    if (generation !== current.generation) return;
+  }
+  fresh.forEach((m) => current.fresh.add(m.photo));
+  FindMeResults.markNew(current.fresh);
+  render(status);
+  if (fresh.length) {
+    announce(`${photosOfYou(fresh.length)}.`);
+    if (document.hidden) document.title = `(${current.fresh.size} new) ${pageTitle}`;
+  }
+}
+
+// Opens a search: the form folds into its summary, its progress and results below.
+function openJob(jobId, known = {}) {
   current.generation += 1;
-  current.jobId = jobId;
-  current.folder = folder || "";
-  current.label = label || "";
-  current.status = null;
+  Object.assign(current, {
+    jobId, folder: known.folder || "", label: known.label || "", who: known.who || "",
+    threshold: known.threshold ?? null, status: null, fresh: new Set(),
+  });
   FindMeResults.reset();
+  attending.generation += 1;  // the search says how the event goes now
+  $("event-card").hidden = true;
+  $("live").hidden = true;
   showError("");
   notice("");
+  jobError("");
   flash("");
+  fold(true);
+  drawSummary();
   $("progress").hidden = false;
   $("state").textContent = STATE_WORDS.queued;
   $("counts").textContent = "";
+  $("bar").hidden = false;
   $("bar").removeAttribute("value");
   $("job-link").href = jobLink(jobId, FindMeApi.askedApi);
   $("job-link").hidden = false;
+  showSharing(jobId, true);
   $("cancel").hidden = false;
-  $("new-search").hidden = true;
-  $("start").disabled = true;
+  $("resume").hidden = true;
   history.replaceState(null, "", jobLink(jobId, FindMeApi.askedApi));
   drawHistory();
   follow(jobId, current.generation);
 }
 
-// A reopened link finds its folder in this browser's list; the status says the rest.
-async function reopen(jobId) {
-  const known = searches().find((s) => s.job_id === jobId);
-  openJob(jobId, known?.folder, known?.label);
+// Who may do what: the browser that started a search holds its owner key and may
+// review, stop, continue, delete and stop sharing it; a link opened elsewhere only
+// looks. The server refuses the rest anyway; the page says so instead of failing.
+function showSharing(jobId, shared) {
+  const owner = FindMeApi.isOwner(jobId);
+  document.body.classList.toggle("view-only", !owner);
+  $("share").hidden = !owner;
+  $("share").textContent = shared ? "Stop sharing the link" : "Share the link again";
+  $("share").dataset.shared = shared ? "1" : "0";
+  $("share").title = shared
+    ? "Anyone you give the link to can see these photos (not change them). Stop sharing: the link " +
+      "then works only in this browser."
+    : "Share the link again: anyone you give it to can see these photos (not change them).";
+  // Said in a line of its own only when it is not the usual case (results stay first).
+  $("sharing").hidden = owner && shared;
+  $("sharing").textContent = !owner
+    ? "View only: someone shared this search with you. You can look at its photos; only the " +
+      "browser that started it can review, stop or delete it."
+    : "Only this browser can see this search now: the link no longer works for anyone else.";
+}
+
+async function toggleSharing() {
+  const jobId = current.jobId;
+  const shared = $("share").dataset.shared !== "1";
+  $("share").disabled = true;
+  try {
+    await FindMeApi.call("share_search", { job_id: jobId, shared });
+    showSharing(jobId, shared);
+  } catch (error) {
+    notice(error.message);
+  } finally {
+    $("share").disabled = false;
+  }
+}
+
+// OpenWhisk refuses a request over 1 MB (413) before any action reads it: a long list
+// of links beside a photo is said in words before it is sent.
+const REQUEST_LIMIT = 1_000_000;
+function requestTooLarge(params) {
+  const size = new Blob([JSON.stringify(params)]).size;
+  if (size <= REQUEST_LIMIT) return "";
+  const urls = String(params.urls || "").split(/\s+/).filter(Boolean);
+  if (!urls.length) return "Your photo is too large to send. Choose a smaller photo.";
+  const listSize = JSON.stringify(params.urls).length;
+  const fit = Math.max(0, Math.floor((REQUEST_LIMIT - (size - listSize)) / (listSize / urls.length)));
+  return `That list of links is too long to send with your photo (FindMe takes 1 MB a request): ` +
+    `shorten the list to about ${fit.toLocaleString("en")} links, or search it in parts.`;
+}
+
+// Back to the form: after "New search", a deletion, or a link to a search that is gone.
+function closeJob(message = "", warning = false) {
+  document.body.classList.remove("view-only");
+  $("sharing").hidden = true;
+  $("share").hidden = true;
+  // A search of an organiser's event (named; a place's own event is not) goes back
+  // to that event's form, as the attendee's link opened it.
+  const event = current.status?.event;
+  const eventId = attending.eventId || (event?.name && event.state !== "deleted" ? event.event_id : "");
+  current.generation += 1;
+  current.jobId = "";
+  current.status = null;
+  FindMeResults.reset();
+  $("progress").hidden = true;
+  fold(false);
+  $("start").disabled = false;
+  history.replaceState(null, "", FindMeApi.pageLink(eventId ? { event: eventId } : {}));
+  if (eventId) attend(eventId);
+  drawHistory();
+  flash(message, warning);
+  announce(message);
+}
+
+// A reopened link finds its name in this browser's list; the status says the rest.
+function reopen(jobId) {
+  openJob(jobId, searches().find((s) => s.job_id === jobId));
+}
+
+// Continue: resume_search queues the search again where it stopped.
+async function resumeSearch() {
+  $("resume").hidden = true;
+  jobError("");
+  $("state").textContent = "Continuing where it stopped…";
+  announce("Continuing the search where it stopped.");
+  try {
+    await FindMeApi.call("resume_search", { job_id: current.jobId });
+    current.generation += 1;
+    $("cancel").hidden = false;
+    $("bar").hidden = false;
+    $("bar").removeAttribute("value");
+    follow(current.jobId, current.generation);
+  } catch (error) {
+    render(current.status);
+    jobError(`The search could not go on: ${FindMeWords.inWords(error.message)}`);
+  }
 }
 
 async function startSearch(event) {
   event.preventDefault();
   showError("");
   flash("");
-  const file = $("reference").files[0];
+  if (!FindMeConsent.given()) return showError("Read what FindMe keeps, and agree to it, before you choose your photo.");
+  const hasPhoto = FindMePhoto.chosen();
   const handle = $("handle").value.trim();
   const who = $("handle-label").textContent.replace(/^or /, "");
-  if (!file && !handle) return showError(`Choose a photo of yourself, or give ${who}.`);
-  if (file && handle) return showError(`Give either a photo or ${who}, not both: clear one of them.`);
+  if (!hasPhoto && !handle) return showError(`Choose a photo of yourself, or give ${who}.`);
+  if (hasPhoto && handle) return showError(`Give either a photo or ${who}, not both: clear one of them.`);
   if (handle) {
     const network = networkOf(handle);
     if (!network || !offered.handles.includes(network)) {
@@ -410,36 +519,28 @@ async function startSearch(event) {
         : `That is not a username FindMe can use: give ${takes}, or choose a photo of yourself.`);
     }
   }
-  const { source, folder } = chosenSource();
-  const query = $("query").value.trim();
-  if (SOURCES[source]?.missing && !query) return showError(SOURCES[source].missing);
-  if (source === "mastodon" && !distinct($("servers").value).length) {
-    return showError("Name the Mastodon servers to search, like mastodon.social.");
-  }
-  if (source === "urls" && !$("urls").value.trim()) return showError("Paste the links to the photos, one a line.");
+  const missing = attending.eventId ? "" : FindMePlaces.check();
+  if (missing) return showError(missing);
   $("start").disabled = true;
   try {
-    const params = { source, threshold: Number($("threshold").value) };
-    if (source === "folder") params.folder = folder;
-    if (SOURCES[source]?.query) params.query = query;
-    if (source === "mastodon") params.servers = $("servers").value;
-    if (source === "urls") params.urls = $("urls").value;
-    if (file) {
-      if (!current.photo) await photoChosen();
-      if (!current.photo) throw new Error($("error").textContent || "Choose your photo again.");
-      params.reference_image = await asBase64(current.photo.blob);
-    } else {
-      params.handle = handle;
-    }
+    const place = attending.eventId ? { event_id: attending.eventId } : FindMePlaces.params();
+    const params = { ...place, threshold: Number($("threshold").value) };
+    Object.assign(params, hasPhoto ? await FindMePhoto.reference() : { handle });
+    const tooLong = requestTooLarge(params);
+    if (tooLong) return showError(tooLong);
     const { job_id: jobId } = await FindMeApi.call("register_search", params);
-    const label = labelOf(source, folder, params);
-    remember(jobId, label);
-    saveSearches(searches().map((s) => (s.job_id === jobId ? { ...s, folder } : s)));
+    const known = {
+      label: attending.eventId ? attending.name : FindMePlaces.label(params),
+      who: hasPhoto ? "Your photo" : `Profile picture of ${handle}`,
+      folder: params.folder || "", threshold: params.threshold,
+    };
+    remember(jobId, known);
     FindMeResults.setFilterMax(params.threshold);
-    openJob(jobId, folder, label);
+    openJob(jobId, known);
   } catch (error) {
     showError(error instanceof FindMeApi.ApiError && error.kind === "unreachable"
       ? "FindMe cannot be reached. Check your connection and try again." : FindMeWords.inWords(error.message));
+  } finally {
     $("start").disabled = false;
   }
 }
@@ -491,10 +592,10 @@ async function review(photos, verdict) {
       FindMeResults.selected.delete(photo);
     }
   } catch (error) {
-    showError(FindMeWords.inWords(error.message));
+    jobError(FindMeWords.inWords(error.message));
   }
   localStorage.setItem(rejectedKey(current.jobId), JSON.stringify(rejected));
-  await refresh().catch((error) => showError(FindMeWords.inWords(error.message)));
+  await refresh().catch((error) => jobError(FindMeWords.inWords(error.message)));
   if (verdict === "reject") {
     const what = photos.length === 1 ? names[0] : `${photos.length} photos`;
     $("undo-text").textContent = `Removed ${what}.`;
@@ -525,7 +626,7 @@ async function undoReject(photos) {
     await refresh();
     announce(photos.length === 1 ? "The photo is back." : `${photos.length} photos are back.`);
   } catch (error) {
-    showError(FindMeWords.inWords(error.message));
+    jobError(FindMeWords.inWords(error.message));
   }
 }
 
@@ -588,48 +689,90 @@ async function downloadPhotos(matches) {
   }
 }
 
+async function saveReport() {
+  $("download-html").disabled = true;
+  $("download-status").textContent = "Making the report…";
+  try {
+    const page = await FindMeReport.html(current.status, {
+      urlOf: (m) => FindMeResults.previewUrl(m, 400), folder: current.folder, label: current.label,
+      onProgress: (done, total) => { $("download-status").textContent = `Making the report: photo ${done} of ${total}…`; },
+    });
+    FindMeReport.save(page, fileName("html"), "text/html");
+    $("download-status").textContent = "The report is saved.";
+  } finally {
+    $("download-html").disabled = false;
+  }
+}
+
 async function deleteSearch() {
   if (!confirm("Delete this search, its matches and your face data from FindMe? This cannot be undone.")) return;
   try {
     await FindMeApi.call("delete_search", { job_id: current.jobId });
   } catch (error) {
-    if (error.status !== 404) return showError(FindMeWords.inWords(error.message));
+    if (error.status !== 404) return jobError(FindMeWords.inWords(error.message));
   }
-  current.generation += 1;
   forget(current.jobId);
-  current.jobId = "";
-  current.status = null;
-  FindMeResults.reset();
-  $("progress").hidden = true;
-  $("start").disabled = false;
-  history.replaceState(null, "", location.pathname + (FindMeApi.askedApi ? `?api=${encodeURIComponent(FindMeApi.askedApi)}` : ""));
-  flash("The search was deleted, with its matches and your face data.");
+  closeJob("The search was deleted, with its matches and your face data.");
   $("flash").focus();
 }
 
 function newSearch() {
-  current.generation += 1;
-  current.jobId = "";
-  FindMeResults.reset();
-  $("progress").hidden = true;
-  $("start").disabled = false;
-  history.replaceState(null, "", location.pathname + (FindMeApi.askedApi ? `?api=${encodeURIComponent(FindMeApi.askedApi)}` : ""));
-  $("reference").focus();
+  closeJob();
+  $("search").querySelector("select:not([disabled]), input:not([disabled])")?.focus();
+}
+
+// -- an attendee's link: the page set to one event -------------------------------------
+// The event's name and progress above a form that asks only for the person's photo.
+function attend(eventId) {
+  attending.eventId = eventId;
+  attending.generation += 1;
+  document.body.classList.add("attending");
+  $("form-title").textContent = "Your photo";
+  $("start").textContent = "Find my photos";
+  $("event-card").hidden = false;
+  $("event-name").textContent = attending.name || "this event";
+  $("event-progress").textContent = "Looking the event up…";
+  const generation = attending.generation;
+  FindMeEvent.follow(eventId, {
+    current: () => generation === attending.generation,
+    onStatus: (event) => {
+      attending.name = event.name;
+      $("event-name").textContent = event.name;
+      pageTitle = `${event.name}: find your photos — FindMe`;
+      document.title = pageTitle;
+      $("event-progress").textContent = FindMeEvent.forGuests(event);
+    },
+    onGone: (error) => leaveEvent(FindMeWords.inWords(error.message)),
+  });
+}
+
+// An event that is gone (deleted, expired, a wrong link): the ordinary form.
+function leaveEvent(message) {
+  attending.eventId = "";
+  attending.generation += 1;
+  document.body.classList.remove("attending");
+  $("form-title").textContent = "New search";
+  $("start").textContent = "Find me";
+  $("event-card").hidden = true;
+  pageTitle = HOME_TITLE;
+  document.title = pageTitle;
+  history.replaceState(null, "", FindMeApi.pageLink({}));
+  choicesReady.then((choices) => { $("start").disabled = !choices; });
+  flash(message, true);
 }
 
 // -- start -----------------------------------------------------------------------
 function wire() {
   FindMeResults.wire();
   FindMeResults.onReview = review;
+  FindMeConsent.wire();
+  FindMePhoto.wire(showError);
   FindMeApi.onBusy = (ms) => notice(`FindMe is busy; trying again in ${Math.ceil(ms / 1000)} s.`);
   $("search").addEventListener("submit", startSearch);
-  $("reference").addEventListener("change", photoChosen);
   for (const field of ["handle", "query", "servers", "urls"]) $(field).addEventListener("input", () => showError(""));
-  $("folder").addEventListener("change", showQueryField);
+  $("folder").addEventListener("change", FindMePlaces.show);
   $("threshold").addEventListener("input", () => {
     $("threshold-value").textContent = Number($("threshold").value).toFixed(2);
-    // After a search, the form's slider filters what was found (up to the search's own).
-    if (current.status) FindMeResults.filterTo(Math.min(Number($("threshold").value), current.status.threshold));
   });
   $("cancel").addEventListener("click", async () => {
     $("cancel").disabled = true;
@@ -640,10 +783,15 @@ function wire() {
         .catch(() => sleep(1000).then(() => FindMeApi.call("cancel_search", { job_id: current.jobId })));
       await refresh();
     } catch (error) {
-      showError(`The search could not be stopped: ${FindMeWords.inWords(error.message)}`);
+      jobError(`The search could not be stopped: ${FindMeWords.inWords(error.message)}`);
     } finally {
       $("cancel").disabled = false;
     }
+  });
+  $("resume").addEventListener("click", resumeSearch);
+  $("share").addEventListener("click", toggleSharing);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) document.title = pageTitle;  // the new photos are seen
   });
   $("new-search").addEventListener("click", newSearch);
   $("delete-search").addEventListener("click", deleteSearch);
@@ -655,32 +803,26 @@ function wire() {
   $("download-csv").addEventListener("click", () => {
     FindMeReport.save(FindMeReport.csv(current.status), fileName("csv"), "text/csv");
   });
-  $("download-html").addEventListener("click", async () => {
-    $("download-html").disabled = true;
-    $("download-status").textContent = "Making the report…";
-    try {
-      const page = await FindMeReport.html(current.status, {
-        urlOf: (m) => FindMeResults.previewUrl(m, 400), folder: current.folder, label: current.label,
-        onProgress: (done, total) => { $("download-status").textContent = `Making the report: photo ${done} of ${total}…`; },
-      });
-      FindMeReport.save(page, fileName("html"), "text/html");
-      $("download-status").textContent = "The report is saved.";
-    } finally {
-      $("download-html").disabled = false;
-    }
-  });
+  $("download-html").addEventListener("click", saveReport);
 }
 
 function begin() {
-  $("search").hidden = false;
-  loadChoices();
+  const query = new URLSearchParams(location.search);
+  if (query.has("organise")) {
+    choicesReady = loadChoices();
+    return FindMeOrganise.begin(query.get("event"), choicesReady, { flash, bounds: () => offered.events });
+  }
+  const eventId = query.get("event");
+  if (eventId && !query.get("job")) attend(eventId);
+  choicesReady = loadChoices();
   drawHistory();
-  const jobId = new URLSearchParams(location.search).get("job");
-  if (jobId) reopen(jobId);
+  $("to-organise-link").href = FindMeApi.pageLink({ organise: "" });
+  if (query.get("job")) reopen(query.get("job"));
+  else fold(false);
 }
 
 wire();
-if (FindMeApi.linkProblem) flash(FindMeApi.linkProblem);
+if (FindMeApi.linkProblem) flash(FindMeApi.linkProblem, true);
 if (FindMeApi.isTrusted()) {
   begin();
 } else {

@@ -5,8 +5,9 @@
 const FindMeResults = (() => {
   const $ = (id) => document.getElementById(id);
   const PAGE = 60;  // cards added at a time: 300+ matches stay quick
+  // fresh: photos found while the page was open (a live event's new photos), marked "new".
   const state = {
-    status: null, folder: "", shown: PAGE, selected: new Set(), visible: [], lightboxAt: -1,
+    status: null, folder: "", shown: PAGE, selected: new Set(), visible: [], lightboxAt: -1, fresh: new Set(),
     onReview: async () => {},
   };
 
@@ -31,6 +32,10 @@ const FindMeResults = (() => {
   const postLink = (match) => (isHttps(match.post_url) ? match.post_url : "");
   const label = (match) => (match.review === "confirmed" ? "confirmed" : match.confidence || "possible");
   const displayName = (match) => (isHttps(match.photo) ? new URL(match.photo).pathname.split("/").pop() : match.photo);
+  // A file name may break after / _ - . (IMG_2024_0512.jpg), not inside a word.
+  function breakable(name) {
+    return name.split(/(?<=[/_\-.])/).flatMap((part, i) => (i ? [document.createElement("wbr"), part] : [part]));
+  }
 
   function outline(element, match) {
     const [top, right, bottom, left] = match.box;
@@ -75,7 +80,7 @@ const FindMeResults = (() => {
     });
     const title = document.createElement(postLink(match) ? "a" : "span");
     title.className = "name";
-    title.textContent = postLink(match) ? `post by ${match.author || "X user"}` : name;
+    title.replaceChildren(...(postLink(match) ? [`post by ${match.author || "X user"}`] : breakable(name)));
     if (postLink(match)) {
       title.href = postLink(match);
       title.target = "_blank";
@@ -100,8 +105,12 @@ const FindMeResults = (() => {
     badge.className = `badge ${label(match)}`;
     badge.textContent = label(match);
     if (match.review === "confirmed") badge.textContent = "confirmed by you";
+    const fresh = document.createElement("b");
+    fresh.className = "badge new";
+    fresh.textContent = "new";
     // A confirmed face becomes a reference, so its distance (0) says nothing.
-    distance.replaceChildren(...(match.review === "confirmed" ? [] : [`distance ${match.distance.toFixed(2)} `]), badge);
+    distance.replaceChildren(...(match.review === "confirmed" ? [] : [`distance ${match.distance.toFixed(2)} `]), badge,
+      ...(state.fresh.has(match.photo) ? [" ", fresh] : []));
     item.querySelector(".pick").checked = state.selected.has(match.photo);
     const review = item.querySelector(".review");
     if (match.review === "confirmed") {
@@ -160,10 +169,11 @@ const FindMeResults = (() => {
     updateSelection();
   }
 
+  // What to do with the selected photos shows once there are some: a phone's bar stays short.
   function updateSelection() {
     const count = state.selected.size;
     $("selected-count").textContent = `${count} selected`;
-    ["bulk-confirm", "bulk-reject", "bulk-download"].forEach((id) => { $(id).disabled = count === 0; });
+    $("selection").hidden = count === 0;
     const shown = state.visible.slice(0, state.shown);
     $("select-all").checked = shown.length > 0 && shown.every((m) => state.selected.has(m.photo));
   }
@@ -176,9 +186,11 @@ const FindMeResults = (() => {
   }
 
   function reset() {
+    openMenu(false);
     state.status = null;
     state.shown = PAGE;
     state.selected.clear();
+    state.fresh = new Set();
     $("matches").replaceChildren();
     $("results").hidden = true;
   }
@@ -211,7 +223,33 @@ const FindMeResults = (() => {
     showLightbox();
   }
 
+  // "More": the bar's secondary actions, in a menu that closes on a choice,
+  // on Escape (focus back on its button) and on a click elsewhere.
+  function openMenu(open) {
+    $("more-actions").setAttribute("aria-expanded", String(open));
+    $("more-actions-list").hidden = !open;
+  }
+  function wireMenu() {
+    $("more-actions").addEventListener("click", () => {
+      const open = $("more-actions-list").hidden;
+      openMenu(open);
+      if (open) $("more-actions-list").querySelector("button").focus();
+    });
+    $("more-actions-list").addEventListener("click", (event) => {
+      if (event.target.closest("button")) openMenu(false);
+    });
+    $("more-actions-list").addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      openMenu(false);
+      $("more-actions").focus();
+    });
+    document.addEventListener("click", (event) => {
+      if (!event.target.closest(".menu")) openMenu(false);
+    });
+  }
+
   function wire() {
+    wireMenu();
     $("filter").addEventListener("input", () => {
       $("filter-value").textContent = Number($("filter").value).toFixed(2);
       draw();
@@ -254,6 +292,7 @@ const FindMeResults = (() => {
 
   return {
     wire, show, reset, draw, originalUrl, previewUrl, visibleMatches, displayName, isHttps,
+    markNew(photos) { state.fresh = new Set(photos); },
     get selected() { return state.selected; },
     set onReview(callback) { state.onReview = callback; },
     filterTo(value) {

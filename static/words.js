@@ -10,6 +10,10 @@ const FindMeWords = (() => {
     [/^truncated or corrupt image/, "the file is damaged or incomplete"],
     [/^not an image/, "it is not a photo"],
     [/^unreadable/, "the file could not be read"],
+    [/^download failed \(HTTP (404|410)\)/, (m) => `it could not be downloaded (the site answered ${m[1]}: no such photo)`],
+    [/^download failed \(HTTP 403\)/, "it could not be downloaded (the site refused: 403)"],
+    [/^download failed \(HTTP (\d+)\)/, (m) => `it could not be downloaded (the site answered ${m[1]})`],
+    [/^download failed \(cannot resolve (\S+)\)/, (m) => `it could not be downloaded (${m[1]} was not found)`],
     [/^download failed/, "it could not be downloaded"],
     [/stopped its worker twice/, "reading it took too long or crashed twice, so it was skipped"],
     [/outside the photo root/, "it is outside the folders FindMe may read"],
@@ -17,8 +21,12 @@ const FindMeWords = (() => {
 
   // Why one photo could not be examined.
   function photoReason(reason) {
-    const found = PHOTO_REASONS.find(([pattern]) => pattern.test(String(reason)));
-    return found ? found[1] : String(reason);
+    const text = String(reason);
+    for (const [pattern, words] of PHOTO_REASONS) {
+      const found = text.match(pattern);
+      if (found) return typeof words === "function" ? words(found) : words;
+    }
+    return text;
   }
 
   const MESSAGES = [
@@ -47,17 +55,30 @@ const FindMeWords = (() => {
     [/^urls: give at most (\d+)/, (m) => `Paste at most ${m[1]} links.`],
     [/no Bluesky account set up/, "Searching Bluesky is not set up on this FindMe server. Choose another place to look."],
     [/^folder .* is not a folder/, "That folder is no longer there. Reload the page and pick another."],
-    [/^(no job|this search no longer exists)/i, "This search no longer exists: it was deleted, or it expired after 7 days."],
-    [/no progress for \d+ s/, "The search stopped making progress, so it was stopped. Start it again; photos already examined are quick the second time."],
+    [/^(no job|this search no longer exists)/i, () => `This search no longer exists: it was deleted, or it expired${keptFor ? ` after ${keptFor}` : ""}.`],
+    [/no progress for \d+ s/, "The search stopped making progress, so FindMe stopped it. Continue it: the photos already checked are kept."],
+    [/the face you chose was not found/, "The face you chose was not found in your photo again. Choose your photo once more and tap your face."],
+    [/this search is still running/, "This search is still running."],
+    [/nothing left to search/, "This search is done: there is nothing left to search."],
     [/reference descriptors? (of this search )?ha(s|ve) expired/, "This search's copy of your face has expired. Start a new search."],
     [/faces of .* are no longer cached/, "FindMe no longer keeps that photo's faces, so it cannot be changed. Start a new search."],
     [/is not a match of this search/, "That photo is no longer among your matches. The list has been refreshed."],
     [/search has \d+ references already/, "This search already uses 10 confirmed photos of you, the most it can."],
     [/could not fire trigger|could not start the search/, "FindMe could not start part of the search. Try again in a minute."],
     [/^the search stopped: (.*)/, (m) => `The search stopped: ${inWords(m[1])}`],
+    [/organiser deleted this event/, "The organiser deleted this event and its photos, so this search's results are gone."],
+    [/^no event /, "This event no longer exists: its organiser deleted it, or it expired."],
+    [/^event_id is not a FindMe event id/, "This link does not name a FindMe event: check that it was copied whole."],
+    [/^that is not this event's owner key/, "That owner key is not this event's: check it, and paste it again."],
+    [/^only the owner of this event/, "Only the event's organiser can do that, with the owner key FindMe gave when the event was made."],
+    [/^live_hours must be between \S+ and (\S+)/, (m) => `Keep looking for new photos for 0 to ${Number(m[1])} hours.`],
+    [/^retention_days must be between (\S+) and (\S+)/, (m) => `Keep the faces found for ${Number(m[1])} to ${Number(m[2])} days.`],
     [/^internal error/, "Something went wrong inside FindMe. Try again; if it happens again, tell whoever runs FindMe."],
-    [/too large|over the limit|413/i, "Your photo is too large to send. Choose a smaller photo."],
+    [/too large|over the limit|413/i, "What you send is too large for FindMe (1 MB a request): choose a smaller photo, or shorten the list of links."],
   ];
+
+  // How long this FindMe keeps a search, in words ("7 days"), once it has said.
+  let keptFor = "";
 
   function inWords(message) {
     const text = String(message || "").trim();
@@ -66,8 +87,15 @@ const FindMeWords = (() => {
       if (found) return typeof words === "function" ? words(found) : words;
     }
     const tidy = text.replace(/\b[a-z]+_[a-z_]+\b/g, (name) => name.replace(/_/g, " "));
-    return tidy ? `${tidy[0].toUpperCase()}${tidy.slice(1)}${/[.!?]$/.test(tidy) ? "" : "."}` : "";
+    // A sentence starts with a capital, unless it starts with a name written as it
+    // is: a server (mastodon.social), a handle (@ada) or a link.
+    if (!tidy) return "";
+    const name = /[.@/]./.test(tidy.split(/\s/, 1)[0]);
+    return `${name ? tidy[0] : tidy[0].toUpperCase()}${tidy.slice(1)}${/[.!?]$/.test(tidy) ? "" : "."}`;
   }
 
-  return { inWords, photoReason };
+  return {
+    inWords, photoReason,
+    set keptFor(words) { keptFor = words; },
+  };
 })();

@@ -9,24 +9,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import yaml
 
 # Tests use the Redis on 127.0.0.1:6379 (started by .ci/run when none answers),
-# in a database of their own that each session starts empty.
+# in a database of their own that each session starts empty; or the Redis Cluster
+# REDIS_URL names (`make test-cluster`).
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
+from findme import store
 from findme.client import OpenWhiskClient
 from findme.local.limits import Limits
 from findme.local.runner import LocalFindMe
+from findme.state import keys
+from findme.state.base import RedisClient
 from tests import photo_variants as pv
 
 
+def suite_redis() -> RedisClient:
+    """The Redis (or Redis Cluster) of REDIS_URL, as FindMe itself connects to it."""
+    return store.redis_client(os.environ["REDIS_URL"])
+
+
 @pytest.fixture(scope="session")
-def redis_client() -> redis.Redis:
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+def redis_client() -> RedisClient:
+    client = suite_redis()
     client.ping()
-    client.flushdb()
+    client.flushdb()  # on a cluster: every primary
     return client
 
 
@@ -100,7 +108,7 @@ def manifest_with_timeouts(folder: Path, timeouts_ms: dict[str, int]) -> Path:
 
 
 @pytest.fixture(scope="session")
-def local(redis_client: redis.Redis, photo_root: Path) -> Iterator[LocalFindMe]:
+def local(redis_client: RedisClient, photo_root: Path) -> Iterator[LocalFindMe]:
     with LocalFindMe(photo_root=photo_root, compare_workers=2) as running:
         yield running
 
@@ -113,7 +121,7 @@ BUSY_CLUSTER = Limits(invocations_per_minute=1200, fires_per_minute=600)
 
 
 @pytest.fixture(scope="module")
-def busy_local(redis_client: redis.Redis, photo_root: Path) -> Iterator[LocalFindMe]:
+def busy_local(redis_client: RedisClient, photo_root: Path) -> Iterator[LocalFindMe]:
     with LocalFindMe(photo_root=photo_root, compare_workers=2, limits=BUSY_CLUSTER) as running:
         yield running
 
@@ -137,11 +145,11 @@ def client(local: LocalFindMe) -> OpenWhiskClient:
 def wait_for_job(client: OpenWhiskClient, job_id: str, timeout: float = 120) -> dict:
     """Waits for the job's end in Redis (no invocations: the engine enforces
     OpenWhisk's 60 a minute), then reads its status as a user would."""
-    jobs = redis.Redis.from_url(os.environ["REDIS_URL"])
+    jobs = suite_redis()
     deadline = time.monotonic() + timeout
     state = None
     while time.monotonic() < deadline:
-        state = jobs.hget(f"findme:job:{job_id}", "state")
+        state = jobs.hget(keys.job_key(job_id), "state")
         if state in (b"done", b"failed", b"cancelled"):
             break
         time.sleep(0.1)

@@ -66,6 +66,17 @@ def at_longest_side(image: Image.Image, longest: int, quality: int = 90) -> byte
     return encoded(image.resize(size, Image.Resampling.LANCZOS), "JPEG", quality=quality)
 
 
+def distinct_copies(folder: Path, name: str, count: int, largest: int = 900) -> list[Path]:
+    """`count` copies of the photo `name` in `folder`, each a few pixels smaller than
+    the last, so each is a distinct photo (its own bytes, detected on its own)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    original = photo(name)
+    paths = [folder / f"{Path(name).stem}-{i:03}.jpg" for i in range(count)]
+    for i, path in enumerate(paths):
+        path.write_bytes(encoded(shrunk(original, largest - 7 * i)))
+    return paths
+
+
 # A face's box (left, top, right, bottom) in each committed photo, as FindMe's
 # detection boxes it: tight crops are made from these, so the tests and
 # benchmarks/edge_set.py do not depend on the detector they measure.

@@ -218,18 +218,19 @@ def test_bad_photo_entries_fail_and_the_job_still_finishes(
     job_id = result["job_id"]
     wait_for_job(client, job_id)
     store = JobStore(redis_client(local.redis_url), 3600)
-    store.update(job_id, state="comparing")
+    event_id = store.fields(job_id)["event"]  # the place's event reads the photos
+    store.update(event_id, state="comparing")
     bad = ["../../../etc/passwd", "/etc/hostname", "missing.jpg"]
-    assert store.enqueue(job_id, [{"photo": p} for p in bad]) == 3
+    assert store.enqueue(event_id, [{"photo": p} for p in bad]) == 3
     fired = requests.post(
         f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
-        json={"job_id": job_id},
+        json={"job_id": event_id},
         auth=tuple(local.auth.split(":", 1)),
         timeout=10,
     )
     assert fired.status_code == 202
     assert local.engine.wait_idle(60)
-    store.finish_search(job_id)
+    store.finish_search(event_id)
     status = wait_for_job(client, job_id)
     reasons = {f["photo"]: f["reason"] for f in status["failed"]}
     assert status["state"] == "done" and status["photos_done"] == status["photos_total"] == 6
@@ -288,10 +289,10 @@ def test_web_actions_can_require_a_secret(redis_client: object, photo_root: Path
     ("args", "message"),
     [
         (["--threshold", "abc"], "invalid float value"),
-        (["--folder", str(pv.PHOTOS / "obama.jpg")], "no such folder"),
+        (["--folder", str(pv.PHOTOS / "obama.jpg")], "is a file, not a folder"),
         (["--reference", str(pv.PHOTOS)], "cannot read reference"),
-        (["--handle", "someone"], "give one reference"),
-        (["--reference", None], "give one reference"),
+        (["--handle", "someone"], "give --reference photos or --handle, not both"),
+        (["--reference", None], "give a reference: --reference PHOTO (repeat for up to 10"),
         (["--folder", None, "--query", ""], "give --folder DIR, or --query"),
     ],
 )

@@ -16,11 +16,12 @@ from findme import replay
 from findme.errors import BadRequest
 from findme.images import PhotoError
 from findme.settings import Settings
-from findme.sources import SearchCutShort, SourceUnavailable
+from findme.sources import SourceUnavailable
 from findme.sources.bluesky import BlueskySource, profile_picture
 from findme.stages.register import register_search
 from tests import bluesky_api as b
 from tests import x_api
+from tests.listing import listed
 
 CREATE = f"{b.SERVICE}/com.atproto.server.createSession"
 REFRESH = f"{b.SERVICE}/com.atproto.server.refreshSession"
@@ -59,16 +60,6 @@ def replaying(tmp_path: Path) -> Iterator[callable]:
 
 def logins(mock: responses.RequestsMock) -> int:
     return len([c for c in mock.calls if c.request.url == CREATE])
-
-
-def listed(source: BlueskySource, cursor: str | None = None) -> tuple[list[dict], str | None]:
-    entries: list[dict] = []
-    try:
-        for page, _ in source.pages(cursor):
-            entries += page
-    except SearchCutShort as cut:
-        return entries, str(cut)
-    return entries, None
 
 
 def test_search_photos_post_links_and_peoples_choices(settings, replaying, caplog) -> None:

@@ -18,7 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 import yaml
+
+from tests.places import forget_places
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCHER = Path(__file__).with_name("openwhisk_launcher.py")
@@ -110,8 +113,9 @@ def run_action(
 
 
 def test_every_action_runs_under_the_runtime_convention(
-    endpoint: TriggerEndpoint, photo_root: Path, redis_client: object
+    endpoint: TriggerEndpoint, photo_root: Path, redis_client: redis.Redis
 ) -> None:
+    forget_places(redis_client)  # the folder is listed and compared step by step here
     result, logs = run_action(
         "register_search",
         {"folder": "event/talk", "reference_path": "refs/obama.jpg"},
@@ -119,19 +123,25 @@ def test_every_action_runs_under_the_runtime_convention(
         endpoint.url,
     )
     job_id = result["job_id"]
-    assert endpoint.fires == [("search_request", {"job_id": job_id})]
+    # The place's event is created with the search: its listing, then the search.
+    (_, listing), (_, searching) = endpoint.fires
+    assert endpoint.fires == [("search_request", listing), ("search_request", {"job_id": job_id})]
+    event_id = listing["job_id"]
+    assert event_id != job_id
 
-    result, logs = run_action("twitter_search", {"job_id": job_id}, photo_root, endpoint.url)
-    assert result == {"job_id": job_id, "state": "comparing"}
+    result, logs = run_action("twitter_search", {"job_id": event_id}, photo_root, endpoint.url)
+    assert result == {"job_id": event_id, "state": "comparing"}
     # Two compare activations woken for the queue (compare_activations' default).
-    wakes = endpoint.fires[1:]
+    wakes = endpoint.fires[2:]
     assert [trigger for trigger, _ in wakes] == ["tweet_image", "tweet_image"]
     assert all(set(event) == {"job_id", "drainer"} for _, event in wakes)
 
     event = wakes[0][1]
     result, logs = run_action("compare_images", event, photo_root, endpoint.url, with_key=False)
-    assert result == {"job_id": job_id, "match": 3, "no_match": 0, "failed": 0}, logs
+    assert result == {"job_id": event_id, "indexed": 3, "failed": 0}, logs
 
+    result, logs = run_action("twitter_search", searching, photo_root, endpoint.url)
+    assert result == {"job_id": job_id, "state": "done"}, logs
     status, logs = run_action("search_status", {"job_id": job_id}, photo_root, endpoint.url)
     assert status["state"] == "done"
     assert len(status["matches"]) == 3
@@ -182,9 +192,18 @@ def test_rules_join_existing_triggers_and_actions() -> None:
         "search_status",
         "delete_search",
         "cancel_search",
+        "resume_search",
+        "photo_faces",
         "review_match",
         "sweep",
         "sources",
+        "create_event",
+        "event_status",
+        "takedown_photo",
+        "update_event",
+        "delete_event",
+        "search_feed",
+        "share_search",
     }
 
 
@@ -195,15 +214,25 @@ def test_web_actions_are_the_ones_people_call() -> None:
         "search_status",
         "delete_search",
         "cancel_search",
+        "resume_search",
+        "photo_faces",
         "review_match",
         "sources",
+        "create_event",
+        "event_status",
+        "takedown_photo",
+        "update_event",
+        "delete_event",
+        "search_feed",
+        "share_search",
     }
 
 
 def _fires_triggers(action: str) -> bool:
     stage = (ROOT / "actions" / f"{action}.py").read_text().split("from findme.stages import ")[1]
     source = (ROOT / "findme" / "stages" / f"{stage.split()[0]}.py").read_text()
-    return any(call in source for call in ("fire_trigger(", "paced_fire(", "wake_compare("))
+    calls = ("fire_trigger(", "paced_fire(", "wake_compare(", "new_event(", "event_for_search(")
+    return any(call in source for call in calls)
 
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))

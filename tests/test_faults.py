@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 import redis
 
-from findme import jobs
 from findme.client import OpenWhiskClient
 from findme.jobs import JobStore, new_job_id
 from findme.local.runner import LocalFindMe
+from findme.state import keys
 from tests import photo_variants as pv
-from tests.conftest import manifest_with_timeouts
+from tests.conftest import manifest_with_timeouts, suite_redis
+from tests.places import forget_places
 
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 
@@ -81,13 +82,16 @@ def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> N
     """Both compare workers are killed while photos are taken: their activations are
     lost (nothing on OpenWhisk runs them again) and the sweep re-drives the photos."""
     root, expected = crowd
+    forget_places(redis_client)  # photos to take, so workers to kill
     with LocalFindMe(photo_root=root, compare_workers=2, **short_limits) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         pool = local.engine.pools["compare_images"]
-        leases = jobs.lease_due_key(started["job_id"])
+        jobs = suite_redis()
+        event_id = jobs.hget(keys.job_key(started["job_id"]), "event").decode()
+        leases = keys.lease_due_key(event_id)  # the place's event reads the photos
         deadline = time.monotonic() + 30
-        while redis.Redis.from_url(os.environ["REDIS_URL"]).zcard(leases) == 0:
+        while jobs.zcard(leases) == 0:
             assert time.monotonic() < deadline, "no photo was ever taken"
             time.sleep(0.005)
         for pid in pool.pids():
@@ -101,12 +105,14 @@ def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> N
 
 def test_every_event_delivered_twice(crowd, short_limits, redis_client) -> None:
     root, expected = crowd
+    forget_places(redis_client)  # the crowd is listed and compared again, twice over
     with LocalFindMe(photo_root=root, compare_workers=2, deliver_twice=True) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
         status = follow(client, started["job_id"])
         names = [a.name for a in local.engine.activations.recent(1000)]
-    assert names.count("twitter_search") == 2 and names.count("compare_images") >= 2
+    # Twice each: the place's event's listing, and the search itself.
+    assert names.count("twitter_search") == 4 and names.count("compare_images") >= 2
     assert_complete(status, expected)
 
 
@@ -197,6 +203,8 @@ def test_a_sweep_leaves_another_deployments_jobs_alone(crowd, local, redis_clien
     """Two engines on one Redis (two `findme` processes on the embedded one): each
     sweep re-drives only its own jobs, never lists another's folder in its own root."""
     root, expected = crowd
+    # A folder no search read before: its event is new, and still indexing below.
+    shutil.copytree(root / "crowd", root / "crowd-unread")
     with LocalFindMe(photo_root=root, compare_workers=2) as other:
         client = OpenWhiskClient(other.api_host, other.auth)
         workers = other.engine.pools["compare_images"].pids()
@@ -204,11 +212,13 @@ def test_a_sweep_leaves_another_deployments_jobs_alone(crowd, local, redis_clien
             os.kill(pid, signal.SIGSTOP)  # the job stays running while the other sweeps
         try:
             _, started = client.invoke(
-                "register_search", {"folder": "crowd", "reference_image": OBAMA}
+                "register_search", {"folder": "crowd-unread", "reference_image": OBAMA}
             )
             job_id = started["job_id"]
+            event_id = redis_client.hget(keys.job_key(job_id), "event").decode()
             _, swept = OpenWhiskClient(local.api_host, local.auth).invoke("sweep", {})
             assert swept["swept"][job_id] == "another deployment's"
+            assert swept["swept"][event_id] == "another deployment's"
         finally:
             for pid in workers:
                 os.kill(pid, signal.SIGCONT)

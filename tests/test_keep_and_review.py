@@ -39,7 +39,9 @@ def test_cancel_search_stops_a_job_and_keeps_what_it_found(
         (folder / f"c{i:02}.png").write_bytes(pv.encoded(pv.shrunk(obama, 1400 - 9 * i), "PNG"))
     job_id = start(client, folder="cancel-many", reference_image=OBAMA)
     web = f"{local.api_host}/api/v1/web/guest/findme"
-    answer = httpx.post(f"{web}/cancel_search.http", json={"job_id": job_id})
+    answer = httpx.post(
+        f"{web}/cancel_search.http", json={"job_id": job_id, "owner_key": client.owner_keys[job_id]}
+    )
     assert answer.status_code == 200 and answer.json()["state"] in ("cancelled", "done")
     _, status = client.invoke("search_status", {"job_id": job_id})
     assert status["state"] == answer.json()["state"]  # cancelled stays cancelled
@@ -47,7 +49,9 @@ def test_cancel_search_stops_a_job_and_keeps_what_it_found(
     _, status = client.invoke("search_status", {"job_id": job_id})
     assert status["state"] == answer.json()["state"]
     assert "error" not in status  # a stopped search is not a failed one: its matches stay
-    again = httpx.post(f"{web}/cancel_search.http", json={"job_id": job_id}).json()
+    again = httpx.post(
+        f"{web}/cancel_search.http", json={"job_id": job_id, "owner_key": client.owner_keys[job_id]}
+    ).json()
     assert again["cancelled"] is False  # an ended search stays as it ended
     unknown = httpx.post(f"{web}/cancel_search.http", json={"job_id": "0" * 32})
     # .http keeps the status code of an error.

@@ -18,11 +18,12 @@ from findme import replay
 from findme.errors import BadRequest
 from findme.images import PhotoError
 from findme.settings import Settings
-from findme.sources import SearchCutShort, SourceUnavailable, mastodon_server
+from findme.sources import SourceUnavailable, mastodon_server
 from findme.sources.mastodon import MastodonSource, account_picture
 from findme.stages.register import register_search
 from tests import mastodon_api as m
 from tests import x_api
+from tests.listing import listed
 
 SERVERS = [m.SERVER, m.SECOND, m.LOCKED]
 
@@ -47,17 +48,6 @@ def replaying(tmp_path: Path) -> Iterator[callable]:
         mock.stop()
         mock.reset()
     replay._active = None
-
-
-def listed(source: MastodonSource) -> tuple[list[dict], str | None]:
-    """Every entry the source lists, and the warning it ends with (if any)."""
-    entries: list[dict] = []
-    try:
-        for page, _ in source.pages(None):
-            entries += page
-    except SearchCutShort as cut:
-        return entries, str(cut)
-    return entries, None
 
 
 def test_hashtag_timelines_honour_peoples_choices(settings: Settings, replaying, caplog) -> None:

@@ -10,11 +10,11 @@ import pytest
 import redis
 import requests
 
-from findme import jobs
 from findme.client import OpenWhiskClient
 from findme.codec import descriptor_to_hex
-from findme.jobs import JobStore
+from findme.jobs import JobStore, new_job_id
 from findme.local.runner import LocalFindMe
+from findme.state import keys
 from tests import photo_variants as pv
 from tests.conftest import BROKEN, make_event_folder, wait_for_job
 
@@ -133,7 +133,7 @@ def test_the_same_tweet_image_event_twice_counts_each_photo_once(
 ) -> None:
     """At-least-once delivery: a repeated event changes nothing."""
     store = JobStore(redis_client, 3600)
-    job_id = jobs.new_job_id()
+    job_id = new_job_id()
     store.create(job_id, {"source": "folder", "folder": "event/talk", "threshold": "0.6"})
     reference = pv.photo("obama.jpg")
     from findme import faces
@@ -156,14 +156,18 @@ def test_the_same_tweet_image_event_twice_counts_each_photo_once(
     assert store.finish_search(job_id) == "done"
     status = store.status(job_id)
     assert (status.photos_total, status.photos_done, len(status.matches)) == (3, 3, 3)
-    assert redis_client.ttl(jobs.done_key(job_id)) > 0
+    assert redis_client.ttl(keys.done_key(job_id)) > 0
 
 
 def test_job_keys_expire(client: OpenWhiskClient, redis_client: redis.Redis) -> None:
     job_id = start(client, folder="event/talk", reference_image=OBAMA)
     wait_for_job(client, job_id)
-    for key in (jobs.job_key(job_id), jobs.photos_key(job_id), jobs.done_key(job_id)):
+    # The photos were listed and indexed by the place's event, kept as long as the search.
+    event_id = redis_client.hget(keys.job_key(job_id), "event").decode()
+    own = (keys.job_key(job_id), keys.matches_key(job_id))
+    indexed = (keys.photos_key(event_id), keys.done_key(event_id), keys.index_key(event_id))
+    for key in own + indexed:
         assert 0 < redis_client.ttl(key) <= 7 * 24 * 3600
-    assert redis_client.exists(jobs.upload_key(job_id)) == 0  # the upload is gone once read
-    fingerprint = json.loads(redis_client.hget(jobs.job_key(job_id), "reference_fingerprints"))[0]
-    assert len(redis_client.get(jobs.reference_key(fingerprint))) == 1024  # hex of 128 floats
+    assert redis_client.exists(keys.upload_key(job_id)) == 0  # the upload is gone once read
+    fingerprint = json.loads(redis_client.hget(keys.job_key(job_id), "reference_fingerprints"))[0]
+    assert len(redis_client.get(keys.reference_key(fingerprint))) == 1024  # hex of 128 floats

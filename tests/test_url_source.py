@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from findme.cli import UsageError, _search_params, build_parser
+from findme.cli import UsageError, build_parser
+from findme.cli.search_params import search_params
 from findme.errors import BadRequest
 from findme.settings import Settings
 from findme.sources.urls import MAX_URLS, parse_urls
@@ -111,16 +112,24 @@ def test_what_a_deployment_offers_follows_its_settings() -> None:
             env={},
         )
     )
-    assert [s["source"] for s in full["sources"]] == [
-        "folder",
-        "twitter",
-        "mastodon",
-        "bluesky",
-        "urls",
-    ]
+    assert [s["source"] for s in full["sources"]] == ["folder", "twitter", "mastodon", "bluesky"]
     assert full["sources"][2]["servers"] == ["mastodon.example"]
     assert full["handles"] == ["x", "mastodon", "bluesky"]
     assert "p" not in json.dumps(full).replace('"', " ").split()
+    # What a search keeps, and how long, is said before a photo is sent.
+    assert full["keep_seconds"] == 7 * 24 * 3600
+    # An organiser's links only where a host other than X's own photo host is allowed.
+    organisers = available_sources(Settings.load({"url_hosts": ALLOWED}, env={}))
+    assert [s["source"] for s in organisers["sources"]] == ["mastodon", "urls"]
+    kept = Settings.load({"job_ttl_seconds": "86400"}, env={})
+    assert available_sources(kept)["keep_seconds"] == 86400
+    # An organiser's event: how long it may stay live and keep its faces, before it is made.
+    assert full["events"] == {"max_live_hours": 72, "retention_days": 30, "min_retention_days": 1}
+    short = Settings.load(
+        {"event_max_live_seconds": "7200", "event_retention_seconds": str(5 * 86400)}, env={}
+    )
+    assert available_sources(short)["events"]["max_live_hours"] == 2
+    assert available_sources(short)["events"]["retention_days"] == 5
 
 
 def test_the_cli_sends_the_list_of_a_text_file(tmp_path: Path) -> None:
@@ -131,12 +140,12 @@ def test_the_cli_sends_the_list_of_a_text_file(tmp_path: Path) -> None:
     args = build_parser().parse_args(
         ["search", "--urls", str(listing), "--reference", str(reference)]
     )
-    params = _search_params(args)
+    params = search_params(args)
     assert params["source"] == "urls" and params["urls"] == [f"{BASE}/a.jpg", f"{BASE}/b.jpg"]
     listing.write_text("\n".join(f"{BASE}/{'x' * 100}/{n}.jpg" for n in range(MAX_URLS)))
     with pytest.raises(UsageError, match="OpenWhisk takes at most 1 MB a request"):
-        _search_params(args)
+        search_params(args)
     # A list that fits alone, with a reference photo in the same request, does not.
     listing.write_text("\n".join(f"{BASE}/{'x' * 40}/{n:05}.jpg" for n in range(MAX_URLS)))
     with pytest.raises(UsageError, match="give fewer URLs, or --handle instead of a photo"):
-        _search_params(args)
+        search_params(args)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import responses
 
 from findme import replay
@@ -186,16 +187,18 @@ def test_end_to_end_the_cli_finds_the_posts_showing_the_person(tmp_path: Path) -
 
 
 def test_the_token_travels_in_no_payload_result_or_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_client: object
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_client: redis.Redis
 ) -> None:
     from findme.client import OpenWhiskClient
     from findme.local.runner import LocalFindMe
     from tests.conftest import wait_for_job
+    from tests.places import forget_places
 
     monkeypatch.setenv(
         "FINDME_REPLAY", str(x_api.write_cassette(tmp_path, x_api.pycon_interactions()))
     )
     monkeypatch.setenv("X_BEARER_TOKEN", x_api.TOKEN)
+    forget_places(redis_client)  # the token must travel: #pycon is read from X again
     with LocalFindMe(photo_root=None, compare_workers=1) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
         _, started = client.invoke(

@@ -13,6 +13,8 @@ Two rules keep those pages out:
   headers for itself only, never `*` unless the operator asked for `*`. A
   cross-site photo or folder request without an Origin header (an <img> on another
   site) is refused the same way when the operator named no origin.
+- Framing: no other site may show the page in a frame (clickjacking: a hidden
+  frame over a decoy, where a click deletes a search); every answer says so.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ CORS_HEADERS = {
 }
 # The page's own routes for photos: an <img> from another site sends no Origin.
 LOCAL_ROUTES = "/findme/"
+# Only the server's own pages may frame its answers (both headers: old browsers
+# know only X-Frame-Options).
+NO_FRAMING = [
+    (b"content-security-policy", b"frame-ancestors 'self'"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+]
 
 
 def host_name(value: str) -> str:
@@ -127,11 +135,15 @@ class AccessGuard:
         )
 
         async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start" and cross_origin:
-                extra = [(b"access-control-allow-origin", origin.encode("latin-1"))]
-                extra += [(k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()]
-                extra.append((b"vary", b"Origin"))
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                named = {name.lower() for name, _ in headers}
+                extra = [(k, v) for k, v in NO_FRAMING if k not in named]
+                if cross_origin:
+                    extra.append((b"access-control-allow-origin", origin.encode("latin-1")))
+                    extra += [(k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()]
+                    extra.append((b"vary", b"Origin"))
+                message = {**message, "headers": [*headers, *extra]}
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

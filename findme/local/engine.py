@@ -24,7 +24,13 @@ from findme.local.activations import (
     ActivationLog,
     new_activation_id,
 )
-from findme.local.limits import Limits, MinuteCounter, Throttled, too_many_concurrent
+from findme.local.limits import (
+    CallerBudgets,
+    Limits,
+    MinuteCounter,
+    Throttled,
+    too_many_concurrent,
+)
 from findme.local.manifest import Action, Feed, Manifest
 from findme.local.pool import Task, WorkerPool
 
@@ -72,6 +78,8 @@ class Engine:
         self.invocations = MinuteCounter(
             config.limits.invocations_per_minute, config.limits.enforced
         )
+        # Web callers' shares, checked before the namespace counts a web call.
+        self.callers = CallerBudgets(config.limits.per_caller, config.limits.enforced)
         self.refused_activations = 0
         self.started: dict[str, int] = {}  # activations started per action
         self.package_inputs = {**manifest.inputs, **config.package_inputs}

@@ -3,13 +3,15 @@ the folders under the photo root it may search, their photos, JPEG previews of
 any format a browser may not show (TIFF, BMP, 16-bit PNG), and a zip of chosen
 originals.
 
-With a web secret, these routes want it too: in the X-Require-Whisk-Auth header
-(the page sends it when it lists the folders), or in the cookie that answer sets,
-since an <img> cannot send a header.
+With a web secret, every one of these routes wants it too (folders, photos,
+previews and the zip alike): in the X-Require-Whisk-Auth header (the page sends it
+when it lists the folders), or in the cookie that answer sets, since an <img> or a
+plain form post cannot send a header.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -27,6 +29,7 @@ from zipstream import ZipStream
 
 from findme.errors import BadRequest
 from findme.images import PhotoError, open_image
+from findme.settings import DEFAULT_PREVIEW_DECODES
 from findme.sources.folder import IMAGE_SUFFIXES, inside_root, is_regular_file, read_limited
 
 MAX_FOLDERS = 500
@@ -37,6 +40,9 @@ UNAUTHORIZED = {"error": "Authentication is possible but has failed or not yet b
 PREVIEW_SIDES = (400, 1600)  # a card's thumbnail, the lightbox's view
 MAX_ZIP_PHOTOS = 10_000
 MAX_ZIP_REQUEST_BYTES = 4 * 1024 * 1024
+# A preview decodes the whole photo (up to about 300 MB for the largest one
+# findme.images lets through): this many at once, the others wait their turn.
+PREVIEW_DECODES_AT_ONCE = DEFAULT_PREVIEW_DECODES
 
 
 def preview_jpeg(data: bytes, side: int) -> bytes:
@@ -57,17 +63,20 @@ def preview_jpeg(data: bytes, side: int) -> bytes:
 
 def zip_of(root: Path, folder: str, photos: list[str]) -> ZipStream:
     """The originals, as a zip whose length is known before it is sent (the
-    browser shows an honest progress bar); photos outside the root are refused."""
+    browser shows an honest progress bar). Only photos inside the folder, each file
+    once however its path is spelled (by its resolved path), named by that path
+    relative to the folder, so a member name never holds `..`; anything else (a
+    text file, a missing photo) refuses the whole zip."""
     base = inside_root(root, folder or ".", "folder")
     archive = ZipStream(sized=True)
-    names: set[str] = set()
+    added: set[Path] = set()
     for photo in photos:
         path = inside_root(base, photo, "photo")
-        if root not in path.parents or not path.is_file():
-            raise BadRequest(f"no such photo: {photo}")
-        if photo not in names:
-            names.add(photo)
-            archive.add_path(str(path), photo)
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not is_regular_file(path):
+            raise BadRequest(f"no such photo: {photo[:200]}")
+        if path not in added:
+            added.add(path)
+            archive.add_path(str(path), path.relative_to(base).as_posix())
     return archive
 
 
@@ -100,7 +109,12 @@ def _secret_given(request: Request, secret: str | None) -> bool | None:
     return None if hmac.compare_digest(cookie.encode(), _cookie_value(secret).encode()) else False
 
 
-def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
+def photo_routes(
+    root: Path | None, secret: str | None = None, decodes_at_once: int = PREVIEW_DECODES_AT_ONCE
+) -> list[Route]:
+    # Waiting here holds no thread: only decodes_at_once of the pool's threads decode.
+    decoding = asyncio.Semaphore(max(decodes_at_once, 1))
+
     async def folders(request: Request) -> Response:
         given = _secret_given(request, secret)
         if given is False:
@@ -130,6 +144,8 @@ def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
         return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
 
     async def preview(request: Request) -> Response:
+        if _secret_given(request, secret) is False:
+            return JSONResponse(UNAUTHORIZED, status_code=401)
         if root is None:
             return JSONResponse({"error": "no photo root"}, status_code=404)
         try:
@@ -142,7 +158,8 @@ def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
         if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES:
             return JSONResponse({"error": "no such photo"}, status_code=404)
         try:
-            jpeg = await run_in_threadpool(lambda: preview_jpeg(read_limited(path), side))
+            async with decoding:
+                jpeg = await run_in_threadpool(lambda: preview_jpeg(read_limited(path), side))
         except PhotoError as error:
             return JSONResponse({"error": str(error)}, status_code=422)
         return Response(
@@ -151,6 +168,8 @@ def photo_routes(root: Path | None, secret: str | None = None) -> list[Route]:
 
     async def download_zip(request: Request) -> Response:
         """POST {folder, photos: [...]} (JSON, or a form whose `request` field holds it)."""
+        if _secret_given(request, secret) is False:
+            return JSONResponse(UNAUTHORIZED, status_code=401)
         if root is None:
             return JSONResponse({"error": "no photo root"}, status_code=404)
         try:

@@ -27,7 +27,7 @@ from findme.local.access import CORS_HEADERS, Access, AccessGuard
 from findme.local.activations import APPLICATION_ERROR
 from findme.local.engine import BLOCKING_WAIT_SECONDS, Engine, UnknownEntity
 from findme.local.limits import Throttled, entity_too_big
-from findme.local.photo_routes import photo_routes
+from findme.local.photo_routes import PREVIEW_DECODES_AT_ONCE, photo_routes
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"  # the search page
 NOT_FOUND = {"error": "The requested resource does not exist.", "code": 0}
@@ -190,7 +190,10 @@ def _form_body(raw: bytes) -> dict[str, str] | None:
 
 
 def build_app(
-    engine: Engine, photo_root: Path | None = None, access: Access | None = None
+    engine: Engine,
+    photo_root: Path | None = None,
+    access: Access | None = None,
+    preview_decodes: int = PREVIEW_DECODES_AT_ONCE,
 ) -> Starlette:
     namespace = engine.config.namespace
     limits = engine.config.limits
@@ -288,6 +291,7 @@ def build_app(
             params = await _web_params(request, payload_limit)
             if set(params) & (engine.immutable_parameters(action) | RESERVED):
                 raise RequestRefused(400, PARAMETERS_NOT_ALLOWED)
+            engine.callers.attempt(request.client.host if request.client else None)
             activation = engine.invoke(action, {**params, **_web_context(request)})
         except RequestRefused as error:
             return refusal(error.status, str(error), CORS)
@@ -319,7 +323,7 @@ def build_app(
         Route("/api/v1/namespaces/{ns}/activations/{id}", get_activation, methods=["GET"]),
         Route("/api/v1/namespaces/{ns}/activations", list_activations, methods=["GET"]),
     ]
-    routes += photo_routes(photo_root, engine.config.web_secret)
+    routes += photo_routes(photo_root, engine.config.web_secret, preview_decodes)
     if STATIC_DIR.is_dir():
         routes.append(Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="page"))
     access_guard = Middleware(AccessGuard, access=access or Access())

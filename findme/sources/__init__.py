@@ -26,6 +26,11 @@ class SearchCutShort(Exception):
     """The search stopped after some pages; the photos yielded so far stand."""
 
 
+class ListingStopped(Exception):
+    """The job was cancelled or deleted while its source was listed: nothing more of
+    it is written (a deleted job's keys never come back)."""
+
+
 class Source(Protocol):
     def pages(self, cursor: str | None) -> Iterator[tuple[list[Entry], str | None]]:
         """The source's photo entries page by page, starting after cursor (None: from

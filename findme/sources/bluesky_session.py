@@ -21,9 +21,9 @@ import redis
 
 from findme.download import ApiResponse, call_api
 from findme.images import PhotoError
-from findme.jobs import bluesky_login_lock_key, bluesky_logins_key, bluesky_session_key
 from findme.settings import Settings
 from findme.sources import SourceUnavailable
+from findme.state.keys import bluesky_login_lock_key, bluesky_logins_key, bluesky_session_key
 from findme.store import redis_client
 
 SESSION_TTL_SECONDS = 60 * 24 * 3600  # Bluesky's refresh tokens last about 2 months
@@ -166,7 +166,7 @@ class BlueskyClient:
     def _count_login(self) -> None:
         window = int(time.time() // LOGIN_WINDOW_SECONDS)
         key = bluesky_logins_key(self.account, window)
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, LOGIN_WINDOW_SECONDS * 2)
             count, _ = pipe.execute()

@@ -21,13 +21,18 @@ from urllib.parse import quote, urlsplit
 
 from findme.download import ApiResponse, fetch
 from findme.errors import BadRequest
-from findme.jobs import JobStore
+from findme.jobs import FINAL_STATES, JobStore
 from findme.settings import Settings
-from findme.sources import SearchCutShort, SourceUnavailable
-from findme.sources.mastodon_server import MastodonServer, ServerInfo
+from findme.sources import ListingStopped, SearchCutShort, SourceUnavailable
+from findme.sources.mastodon_server import MastodonServer, ServerInfo, as_dict, https_host
 from findme.store import job_store
 
-PAGE_LIMIT = 40  # Mastodon's largest page of a timeline
+MAX_URL = 2048  # longer is no link FindMe fetches or shows (findme.download)
+PAGE_LIMIT = 40  # Mastodon's largest page of a timeline (a server giving more is cut there)
+# Mastodon posts hold at most 4 attachments, and it shows at most 16 of a post from
+# another server (its max_media_attachments_from_activitypub): a post claiming
+# 20,000 is read at its first 16.
+MAX_ATTACHMENTS_PER_POST = 16
 MAX_TAGS = 5  # the tag of the path and up to 4 more with any[]
 MAX_SERVERS = 10
 DEFAULT_MAX_POSTS = 1000  # posts read per server
@@ -98,7 +103,7 @@ def _visible(status: dict[str, Any], settings: Settings) -> bool:
     """Whether the author's choices let FindMe look at this post's photos."""
     if status.get("visibility") != "public" or status.get("reblog"):
         return False
-    account = status.get("account") or {}
+    account = as_dict(status.get("account"))
     if account.get("noindex") is True:
         return False
     if account.get("indexable") is True:
@@ -114,29 +119,42 @@ def photos_of(
     for status in statuses:
         if not isinstance(status, dict) or not _visible(status, settings):
             continue
-        author = (status.get("account") or {}).get("acct")
-        post_url = status.get("url") or status.get("uri")
-        for media in status.get("media_attachments") or []:
+        author = _text(as_dict(status.get("account")).get("acct"), 320)
+        post_url = _text(status.get("url"), MAX_URL) or _text(status.get("uri"), MAX_URL)
+        attachments = status.get("media_attachments")
+        if not isinstance(attachments, list):
+            continue
+        for media in attachments[:MAX_ATTACHMENTS_PER_POST]:
             if not isinstance(media, dict) or media.get("type") != "image":
                 continue
-            url = media.get("url")
-            if not isinstance(url, str) or not url:
+            url = _text(media.get("url"), MAX_URL)
+            if not url:
                 continue
+            # Where it may be downloaded from: the server, and its media host if the
+            # photo is there (one host an entry, never the server's whole list).
+            photo_host = https_host(url)
             entry: dict[str, Any] = {
                 "photo": url,
                 # Where the photo was first posted: the same on every server that has it.
-                "origin": media.get("remote_url") or url,
+                "origin": _text(media.get("remote_url"), MAX_URL) or url,
                 "post_url": post_url,
                 "author": author,
                 "server": server,
-                "hosts": sorted(hosts),
+                "hosts": sorted({server} | ({photo_host} & hosts if photo_host else set())),
             }
-            if media.get("description"):
-                entry["alt"] = str(media["description"])[:1500]
+            description = media.get("description")
+            if isinstance(description, str) and description:
+                entry["alt"] = description[:1500]  # Mastodon's longest alt text
             if status.get("sensitive"):
                 entry["sensitive"] = True
             entries.append(entry)
     return entries
+
+
+def _text(value: Any, longest: int) -> str | None:
+    """A text field of a server's answer: a non-empty string of at most `longest`
+    characters, else None (a server may put an object, a number or a novel there)."""
+    return value if isinstance(value, str) and 0 < len(value) <= longest else None
 
 
 def _tag_url(server: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
@@ -154,7 +172,11 @@ class MastodonSource:
     max_posts: int = DEFAULT_MAX_POSTS
     store: JobStore | None = None  # remembers origins across activations
     job_id: str = ""
+    # Server -> the newest post id read there before: a live event's next reading
+    # stops at it (new posts only), and says the newest it saw.
+    since: dict[str, str] = field(default_factory=dict)
     _origins: dict[str, str] = field(default_factory=dict)
+    _newest: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_job(cls, job: dict[str, str], settings: Settings) -> MastodonSource:
@@ -165,12 +187,29 @@ class MastodonSource:
             int(job.get("max_posts", DEFAULT_MAX_POSTS)),
             job_store(settings),
             job.get("job_id", ""),
+            # A live event's reading of new posts only; a full reading reads everything.
+            _newest_by_server(job.get("listing_since")) if job.get("listing_mode") == "new" else {},
+            _newest=_newest_by_server(job.get("reading_newest")),
         )
+
+    def _remember_newest(self, host: str, statuses: list[Any]) -> None:
+        """Keeps the newest post id read on a server, for the next reading of a live event."""
+        ids = [_post_id(s) for s in statuses]
+        known = max(_as_id(self._newest.get(host)), _as_id(self.since.get(host)))
+        newest = max([i for i in ids if i is not None] + [known])
+        if newest > known and self.store is not None and self.job_id:
+            self._newest[host] = str(newest)
+            # Kept apart until the reading ends (findme.event_reading): a continuation of
+            # this reading must still stop at what the previous reading saw.
+            self.store.update(self.job_id, reading_newest=json.dumps(self._newest))
 
     def _first_copies(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Entries whose photo was not listed before from another server."""
         copies = [(e["origin"], e["photo"]) for e in entries]
         if self.store is not None and self.job_id:
+            # Checked before each page's claims: a deleted job's origins never come back.
+            if self.store.state(self.job_id) in (None, *FINAL_STATES):
+                raise ListingStopped(self.job_id)
             owners = self.store.claim_origins(self.job_id, copies)
         else:
             owners = [self._origins.setdefault(origin, copy) for origin, copy in copies]
@@ -197,14 +236,20 @@ class MastodonSource:
                     response = server.get(url, params)
                     if response.status_code != 200 or not isinstance(response.json, list):
                         raise server.refused(response, f"reading #{self.tags[0]}")
-                    statuses = response.json[: self.max_posts - posts]
+                    statuses = response.json[: min(PAGE_LIMIT, self.max_posts - posts)]
+                    # Newest first: a live event's next reading stops at what it read before.
+                    seen_before = _as_id(self.since.get(host))
+                    fresh = [s for s in statuses if (_post_id(s) or 0) > seen_before]
+                    self._remember_newest(host, statuses)
+                    reached_known = seen_before > 0 and len(fresh) < len(statuses)
+                    statuses = fresh
                     posts += len(statuses)
                     entries = self._first_copies(
                         photos_of(statuses, host, info.hosts, self.settings)
                     )
                     found += len(entries)
                     url, params = _next_page(response, host), None
-                    if not statuses:
+                    if not statuses or reached_known:
                         url = None
                     more = url is not None and posts < self.max_posts
                     state = {
@@ -216,9 +261,11 @@ class MastodonSource:
                     }
                     last = not more and index + 1 >= len(self.servers) and not problems
                     yield entries, None if last else json.dumps(state)
-            except SourceUnavailable as error:
+            except (SourceUnavailable, *MALFORMED) as error:
+                # One server's failure, or an answer of a shape no Mastodon gives,
+                # fails that server: the others' photos stand, the warning names it.
                 read = f" after {posts} posts" if posts else ""
-                problems.append(f"{host}{read}: {error}")
+                problems.append(f"{host}{read}: {_worded(host, error)}")
             index, next_url, posts = index + 1, None, 0
         if not problems:
             yield [], None
@@ -235,6 +282,35 @@ class MastodonSource:
         return fetch(url, hosts - {""})
 
 
+# What reading an answer of an unexpected shape can raise (a list where an object
+# belongs, a number where text does): a server's fault, never the search's.
+MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
+
+
+def _worded(host: str, error: Exception) -> str:
+    if isinstance(error, SourceUnavailable):
+        return str(error)
+    return f"{host} answered in a shape Mastodon never gives ({type(error).__name__})"
+
+
+def _as_id(value: Any) -> int:
+    """A Mastodon id (a decimal string that grows with time) as a number; 0 if none."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 30 else 0
+
+
+def _post_id(status: Any) -> int | None:
+    return _as_id(status.get("id")) or None if isinstance(status, dict) else None
+
+
+def _newest_by_server(value: str | None) -> dict[str, str]:
+    try:
+        found = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+
+
 def _check_feed_access(server: MastodonServer, info: ServerInfo) -> None:
     """Says, before asking, when the server's settings (Mastodon 4.5's
     timelines_access) keep its hashtag feeds from FindMe: without a token, any part
@@ -248,13 +324,10 @@ def _check_feed_access(server: MastodonServer, info: ServerInfo) -> None:
 
 def _next_page(response: ApiResponse, host: str) -> str | None:
     """The Link header's next page, only on the same server's hashtag timeline."""
-    url = (response.links.get("next") or {}).get("url")
-    if not url:
+    url = _text((response.links.get("next") or {}).get("url"), MAX_URL)
+    if not url or https_host(url) != host:
         return None
-    parts = urlsplit(url)
-    if parts.scheme != "https" or (parts.hostname or "").lower() != host:
-        return None
-    return url if parts.path.startswith("/api/v1/timelines/tag/") else None
+    return url if urlsplit(url).path.startswith("/api/v1/timelines/tag/") else None
 
 
 def account_picture(settings: Settings, handle: str) -> tuple[str, frozenset[str]]:

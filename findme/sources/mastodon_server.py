@@ -18,6 +18,12 @@ from findme.sources.pacing import remaining, reset_time, wait_until
 MAX_RETRIES = 2
 MAX_RATE_LIMIT_WAITS = 2
 INSTANCE_CACHE_SECONDS = 600
+# A warm worker remembers this many servers' descriptions (callers name servers).
+MAX_CACHED_INSTANCES = 64
+# Mastodon serves its uploads from one media host (thumbnail and icons share it):
+# a description naming more is taken at its first few, never at thousands.
+MAX_MEDIA_HOSTS = 2
+MAX_ICONS_READ = 20
 
 
 class RateLimited(SourceUnavailable):
@@ -95,11 +101,15 @@ class MastodonServer:
         if response.status_code != 200 or document is None:
             # No word on a media host: downloads only from the server itself.
             return ServerInfo(frozenset({self.host}))
-        access = ((document.get("configuration") or {}).get("timelines_access") or {}).get(
-            "hashtag_feeds"
+        access = as_dict(
+            as_dict(as_dict(document.get("configuration")).get("timelines_access")).get(
+                "hashtag_feeds"
+            )
         )
         hosts = frozenset({self.host, *_media_hosts(document)})
-        info = ServerInfo(hosts, access if isinstance(access, dict) else {})
+        info = ServerInfo(hosts, {k: v for k, v in access.items() if isinstance(v, str)})
+        if len(_instances) >= MAX_CACHED_INSTANCES:
+            del _instances[min(_instances, key=lambda h: _instances[h][0])]  # the oldest
         _instances[self.host] = (time.time(), info)
         return info
 
@@ -126,14 +136,33 @@ class MastodonServer:
         return SourceUnavailable(f"{self.host} failed while {what} (HTTP {code})")
 
 
-def _media_hosts(document: dict[str, Any]) -> set[str]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object of a server's answer, or {} when the server put something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def _media_hosts(document: dict[str, Any]) -> list[str]:
     """Where the server keeps its uploads: the host of its thumbnail and icons, which
-    Mastodon serves from its media host (files.mastodon.social for mastodon.social)."""
+    Mastodon serves from its media host (files.mastodon.social for mastodon.social);
+    the first MAX_MEDIA_HOSTS named, whatever the description holds."""
     thumbnail = document.get("thumbnail")
     urls = [thumbnail.get("url") if isinstance(thumbnail, dict) else thumbnail]
-    urls += [i.get("src") for i in document.get("icon") or [] if isinstance(i, dict)]
-    return {
-        (urlsplit(url).hostname or "").lower()
-        for url in urls
-        if isinstance(url, str) and url.startswith("https://") and urlsplit(url).hostname
-    }
+    icons = document.get("icon")
+    if isinstance(icons, list):
+        urls += [i.get("src") for i in icons[:MAX_ICONS_READ] if isinstance(i, dict)]
+    hosts: list[str] = []
+    for url in urls:
+        host = https_host(url)
+        if host and host not in hosts:
+            hosts.append(host)
+    return hosts[:MAX_MEDIA_HOSTS]
+
+
+def https_host(url: Any) -> str | None:
+    """The host of an https URL a server gave, lower-case; None for anything else."""
+    if not isinstance(url, str) or len(url) > 2048 or not url.startswith("https://"):
+        return None
+    try:
+        return (urlsplit(url).hostname or "").lower() or None
+    except ValueError:  # a malformed authority ('https://[x/')
+        return None

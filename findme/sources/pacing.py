@@ -21,24 +21,29 @@ MAX_WAIT_SECONDS = 120.0
 RESERVE_SECONDS = 45.0
 
 
+# A reset time past this (the year 2242) is not a time: a server's NaN, 1e308 or inf.
+LATEST_RESET = 2.0**33
+
+
 def reset_time(value: str | None) -> float | None:
-    """The reset time of a rate-limit header, in seconds since the epoch."""
-    if not value:
+    """The reset time of a rate-limit header, in seconds since the epoch; None when
+    there is none, or when the server's value is no time at all."""
+    if not value or len(value) > 64:
         return None
     text = value.strip()
     try:
-        return float(text)
+        at = float(text)
     except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+        try:
+            at = datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+        except (ValueError, OverflowError):
+            return None
+    return at if 0 <= at < LATEST_RESET else None  # also refuses NaN
 
 
 def remaining(headers: Mapping[str, str], name: str) -> int | None:
-    value = headers.get(name)
-    return int(value) if value is not None and value.strip().isdigit() else None
+    value = (headers.get(name) or "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def wait_until(reset_at: float | None, settings: Settings) -> bool:

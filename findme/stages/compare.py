@@ -7,7 +7,8 @@ import json
 import time
 from typing import Any
 
-from findme import params
+from findme import event_search, params
+from findme.codec import descriptor_to_hex
 from findme.errors import NotFound, run_action
 from findme.events import seconds_left
 from findme.face_cache import faces_of
@@ -30,6 +31,8 @@ STOP_BEFORE_DEADLINE_SECONDS = 40.0
 IDLE_WAIT_SECONDS = 5.0
 LEASE_SLACK_MS = 5_000
 WITHOUT_DEADLINE_LEASE_MS = 120_000
+# An event's searches gain the matches among newly indexed photos this often.
+FOLLOWERS_EVERY_SECONDS = 2.0
 
 
 def _examine(
@@ -61,6 +64,33 @@ def _examine(
     return Outcome.MATCH, json.dumps(record), photo.small_faces
 
 
+def _index(
+    event_id: str, entry: dict[str, Any], source: Source, store: JobStore, settings: Settings
+) -> tuple[Outcome, str, int]:
+    """An event's photo: its faces go into the event's index (no reference to compare)."""
+    try:
+        data = source.read(entry)
+        store.count(event_id, "photos_read")  # downloads (or file reads) the event paid for
+        photo = faces_of(data, store, settings)
+    except PhotoError as error:
+        return Outcome.FAILED, str(error), 0
+    if photo.faces:
+        meta = {
+            "photo": entry["photo"],
+            "post_url": entry.get("post_url"),
+            "author": entry.get("author"),
+            "digest": photo.digest,
+            "width": photo.width,
+            "height": photo.height,
+            "small_faces": photo.small_faces,
+            "boxes": [list(face.box) for face in photo.faces],
+            **{key: entry[key] for key in ("alt", "sensitive") if key in entry},
+        }
+        faces_hex = [descriptor_to_hex(face.descriptor) for face in photo.faces]
+        store.index_photo(event_id, entry["photo"], meta, faces_hex)
+    return Outcome.NO_MATCH, "", photo.small_faces
+
+
 def _lease_until_ms(settings: Settings) -> int:
     """A photo taken is this activation's until the platform would have ended it."""
     if settings.deadline_ms is not None:
@@ -70,10 +100,12 @@ def _lease_until_ms(settings: Settings) -> int:
 
 def _drain(job_id: str, job: dict[str, str], store: JobStore, settings: Settings) -> dict[str, int]:
     """Examines queued photos one at a time while this activation has time."""
-    references = load_references(job_id, job, store)
-    if references is None:
+    is_event = job.get("role") == "event"
+    references = None if is_event else load_references(job_id, job, store)
+    if references is None and not is_event:
         store.fail(job_id, "the reference descriptor has expired")
         return {}
+    followers_seen = time.monotonic()
     threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
     source = open_source(job, settings)
     counts = {outcome.value: 0 for outcome in Outcome}
@@ -94,6 +126,8 @@ def _drain(job_id: str, job: dict[str, str], store: JobStore, settings: Settings
         entry, attempt = taken
         if attempt > MAX_ATTEMPTS:
             outcome, payload, small = Outcome.FAILED, STOPPED_TWICE, 0
+        elif is_event:
+            outcome, payload, small = _index(job_id, entry, source, store, settings)
         else:
             outcome, payload, small = _examine(
                 job_id, entry, source, references, threshold, store, settings
@@ -102,6 +136,11 @@ def _drain(job_id: str, job: dict[str, str], store: JobStore, settings: Settings
             counts[outcome.value] += 1
             if small:  # counted once per photo: only the activation that recorded it
                 store.count_photo_with_small_faces(job_id)
+        if is_event and time.monotonic() - followers_seen > FOLLOWERS_EVERY_SECONDS:
+            event_search.catch_up_followers(job_id, store, settings)
+            followers_seen = time.monotonic()
+    if is_event:
+        event_search.catch_up_followers(job_id, store, settings)
     return counts
 
 
@@ -115,6 +154,7 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
     job = store.fields(job_id)
     if job is None:
         raise NotFound(f"no job {job_id}")
+    store = store.for_job(job)
     if job.get("state") in FINAL_STATES:
         return {"job_id": job_id, "skipped": f"the job is {job['state']}"}
     if token:
@@ -126,6 +166,8 @@ def compare(args: dict[str, Any]) -> dict[str, Any]:
             store.remove_drainer(job_id, token)
     # Photos left (time ran out, or they were queued as this one stopped): hand over.
     wake_compare(job_id, store, settings)
+    if job.get("role") == "event" and counts:
+        counts = {"indexed": counts[Outcome.NO_MATCH.value], "failed": counts[Outcome.FAILED.value]}
     return {"job_id": job_id, **counts}
 
 

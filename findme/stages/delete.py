@@ -11,6 +11,7 @@ from typing import Any
 
 from findme import params
 from findme.errors import NotFound, run_action
+from findme.ownership import require_search_owner
 from findme.settings import Settings
 from findme.store import job_store
 
@@ -19,7 +20,9 @@ def delete_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
     params.require_post(args, "delete_search")
     job_id = params.job_id(args)
-    if not job_store(settings).delete(job_id):
+    store = job_store(settings)
+    require_search_owner(store.fields(job_id) or {}, args)
+    if not store.delete(job_id):
         raise NotFound(f"no job {job_id} (unknown or expired)")
     return {"job_id": job_id, "deleted": True}
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import secrets
 from typing import Any
 
-from findme import params
+from findme import event_search, params
 from findme.download import check_url
-from findme.errors import BadRequest, run_action
+from findme.errors import ActionError, BadRequest, NotFound, run_action
 from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
-from findme.jobs import new_job_id
+from findme.jobs import JobStore, State, new_job_id
+from findme.ownership import OWNER_FIELD, new_owner_key, owner_digest
+from findme.places import event_for_search
+from findme.reference import ReferenceUnusable
 from findme.settings import (
     DEFAULT_THRESHOLD,
     MAX_THRESHOLD,
@@ -20,12 +24,13 @@ from findme.settings import (
     Settings,
     deployment_of,
 )
-from findme.sources import SOURCES
+from findme.sources import SOURCES, SourceUnavailable
 from findme.sources.folder import inside_root, is_regular_file, photo_root, read_limited
 from findme.sources.mastodon import parse_servers, parse_tags
 from findme.sources.profiles import MAX_HANDLE_LENGTH, network_of, shown
 from findme.sources.twitter import DEFAULT_MAX_POSTS
 from findme.sources.urls import parse_urls
+from findme.stages.search import listing_lease_ms
 from findme.store import job_store
 
 REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handle")
@@ -33,6 +38,8 @@ REFERENCE_PARAMS = ("reference_image", "reference_url", "reference_path", "handl
 # CLI shrink photos to about 1600 px before they upload them.
 MAX_REFERENCE_BASE64 = 1024 * 1024
 MAX_REFERENCES = 10
+# A chosen face's box is in the photo's pixels; no photo FindMe reads is larger.
+MAX_BOX_COORDINATE = 100_000
 # Pillow's format name -> the name people know.
 REFERENCE_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WebP", "BMP": "BMP"}
 
@@ -102,6 +109,13 @@ def _one_reference(name: str, value: Any, settings: Settings) -> tuple[str, str,
     return "handle", shown(handle, network).lstrip("@"), None
 
 
+def uploaded_photo(args: dict[str, Any], settings: Settings) -> bytes:
+    """The bytes of reference_image, checked as a search's reference photo is."""
+    _, _, data = _one_reference("reference_image", args.get("reference_image"), settings)
+    assert data is not None
+    return data
+
+
 def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str, bytes | None]]:
     """Up to MAX_REFERENCES photos of the person, from any mix of the reference params."""
     given = [(name, value) for name in REFERENCE_PARAMS for value in _values(args, name)]
@@ -114,7 +128,32 @@ def _references(args: dict[str, Any], settings: Settings) -> list[tuple[str, str
     return [_one_reference(name, value, settings) for name, value in given]
 
 
-def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
+def chosen_face(args: dict[str, Any], references: int) -> list[int] | None:
+    """reference_face: the box [top, right, bottom, left] of the face the person chose
+    in their one reference photo (one of photo_faces' boxes); none: its largest face."""
+    value = args.get("reference_face")
+    if value is None or value == "" or value == []:
+        return None
+    if references != 1:
+        raise BadRequest("reference_face: choose a face only with one reference photo")
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        or not all(0 <= v <= MAX_BOX_COORDINATE for v in value)
+    ):
+        raise BadRequest(
+            "reference_face must be a face's box [top, right, bottom, left] in pixels, "
+            "as photo_faces gives it"
+        )
+    top, right, bottom, left = value
+    if not (top < bottom and left < right):
+        raise BadRequest("reference_face: a box's top must be above its bottom, left before right")
+    return value
+
+
+def source_fields(args: dict[str, Any], settings: Settings) -> dict[str, str]:
+    """The job fields of where to look, checked (shared with create_event)."""
     folder = params.optional_str(args, "folder", 1024)
     query = params.optional_str(args, "query", 512)
     guessed = [
@@ -158,6 +197,39 @@ def _source(args: dict[str, Any], settings: Settings) -> dict[str, str]:
     return {"source": source, "folder": folder, "photo_root": str(photo_root(settings))}
 
 
+def _event_fields(event_id: str, store: JobStore) -> dict[str, str]:
+    """A search of an event: where it looks is the event's index."""
+    if not params.JOB_ID_PATTERN.match(event_id):
+        raise BadRequest("event_id is not a FindMe event id")
+    event = store.fields(event_id)
+    if event is None or event.get("role") != "event":
+        raise NotFound(f"no event {event_id} (unknown, deleted or expired)")
+    fields = {"event": event_id, "event_name": event.get("name", "")}
+    for name in ("source", "query", "folder", "photo_root", "servers", "tags", "urls_total"):
+        if event.get(name):
+            fields[name] = event[name]
+    return fields
+
+
+def _search_now(job_id: str, store: JobStore, settings: Settings) -> dict[str, Any]:
+    """An indexed event is searched in this activation: one invocation a person, no
+    trigger, no waiting (OpenWhisk's 60 a minute serve 60 people, not 20). It holds the
+    job's listing lease meanwhile, so a sweep that sees the new search does not start
+    it a second time (its uploaded photo is read once, then deleted)."""
+    token = secrets.token_hex(8)
+    if not store.take_search_lease(job_id, token, listing_lease_ms(settings)):
+        return {"job_id": job_id}  # a listing activation has it already
+    job = store.fields(job_id) or {}
+    try:
+        state = event_search.start(job_id, job, store, settings)
+    except (ReferenceUnusable, SourceUnavailable, ActionError) as error:
+        store.fail(job_id, str(error))
+        return {"job_id": job_id, "state": State.FAILED.value}
+    finally:
+        store.release_search_lease(job_id, token)
+    return {"job_id": job_id, "state": state}
+
+
 def register_search(args: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.load(args)
     params.require_post(args, "register_search")
@@ -165,25 +237,36 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     threshold = params.number_in_range(
         args, "threshold", DEFAULT_THRESHOLD, MIN_THRESHOLD, MAX_THRESHOLD
     )
-    source = _source(args, settings)
-    references = _references(args, settings)
     store = job_store(settings)
+    event = params.optional_str(args, "event_id", 64)
+    place = source_fields(args, settings) if event is None else None
+    references = _references(args, settings)  # refused before any listing starts
+    face = chosen_face(args, len(references))
+    if place is not None:
+        # A place some event indexes (an organiser's, an earlier person's) is reused.
+        urls = json.loads(place.pop("urls", "[]"))
+        event = event_for_search(store, settings, place, urls, query)
+    source = _event_fields(str(event), store)
     job_id = new_job_id()
-    urls = json.loads(source.pop("urls", "[]"))
     fields = {
         **source,
         "job_id": job_id,
         "deployment": deployment_of(settings.api_host),
-        "query": query,
+        "query": source.get("query", query),
         "threshold": repr(threshold),
-        "references": json.dumps([{"kind": kind, "value": value} for kind, value, _ in references]),
+        "references": json.dumps(
+            [
+                {"kind": kind, "value": value, **({"face": face} if face else {})}
+                for kind, value, _ in references
+            ]
+        ),
     }
+    owner_key = new_owner_key()
+    fields[OWNER_FIELD] = owner_digest(owner_key)  # the key itself is shown once, below
     uploads = {index: data for index, (_, _, data) in enumerate(references) if data is not None}
-    if urls:
-        fields["urls_total"] = str(len(urls))
     store.create(job_id, fields, uploads=uploads)
-    if urls:  # kept beside the job: 10,000 URLs are too many for its record
-        store.save_urls(job_id, urls)
+    if (store.fields(str(event)) or {}).get("state") == State.DONE.value:
+        return {**_search_now(job_id, store, settings), "owner_key": owner_key}
     try:
         paced_fire(settings, store, "search_request", {"job_id": job_id})
     except Deferred:
@@ -191,7 +274,7 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     except Exception as error:
         store.fail(job_id, f"could not start the search: {error}")
         raise
-    return {"job_id": job_id}
+    return {"job_id": job_id, "owner_key": owner_key}
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:

@@ -9,11 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from findme import face_cache, params
+from findme import event_search, face_cache, params
 from findme.codec import descriptor_to_hex
 from findme.errors import BadRequest, NotFound, run_action
+from findme.face_cache import PhotoFaces
 from findme.jobs import JobStore
 from findme.matching import match_record
+from findme.ownership import require_search_owner
 from findme.reference import load_references
 from findme.settings import DEFAULT_THRESHOLD, Settings
 from findme.stages.register import MAX_REFERENCES
@@ -33,8 +35,7 @@ def _add_reference(
     fingerprints = json.loads(job.get("reference_fingerprints", "[]"))
     if len(fingerprints) >= MAX_REFERENCES:
         raise BadRequest(f"add_reference: the search has {MAX_REFERENCES} references already")
-    meta = store.seen_photos(job_id).get(photo, {})
-    cached = face_cache.cached(meta.get("digest", ""), store, settings)
+    _, cached = _faces_of(job_id, job, photo, store, settings)
     face = next((f for f in cached.faces if list(f.box) == match["box"]), None) if cached else None
     if face is None:
         raise NotFound(f"the faces of {photo} are no longer cached")
@@ -46,9 +47,24 @@ def _add_reference(
     store.update(job_id, reference_fingerprints=json.dumps(fingerprints))
 
 
+def _faces_of(
+    job_id: str, job: dict[str, str], photo: str, store: JobStore, settings: Settings
+) -> tuple[dict[str, Any] | None, PhotoFaces | None]:
+    """An examined photo's record and faces: from its event's index, or (a search that
+    read its photos itself) from the face cache."""
+    if job.get("event"):
+        found = event_search.indexed_photo(job["event"], photo, store)
+        return found if found is not None else (None, None)
+    meta = store.seen_photos(job_id).get(photo)
+    cached = face_cache.cached(meta.get("digest", ""), store, settings) if meta else None
+    return meta, cached
+
+
 def rerank(job_id: str, store: JobStore, settings: Settings) -> dict[str, int]:
     """Matches again, against the current references, from the cached faces only."""
     job = store.fields(job_id) or {}
+    if job.get("event"):
+        return event_search.rematch(job_id, store, settings)
     references: np.ndarray | None = load_references(job_id, job, store)
     if references is None:
         raise NotFound("the reference descriptors of this search have expired")
@@ -80,8 +96,7 @@ def _unreject(job_id: str, photo: str, store: JobStore, settings: Settings) -> d
         raise NotFound(f"{photo} was not rejected in this search")
     job = store.fields(job_id) or {}
     references = load_references(job_id, job, store)
-    meta = store.seen_photos(job_id).get(photo)
-    cached = face_cache.cached(meta.get("digest", ""), store, settings) if meta else None
+    meta, cached = _faces_of(job_id, job, photo, store, settings)
     if references is None or meta is None or cached is None:
         raise NotFound(f"the faces of {photo} are no longer cached")
     threshold = float(job.get("threshold", DEFAULT_THRESHOLD))
@@ -106,6 +121,7 @@ def review(args: dict[str, Any]) -> dict[str, Any]:
     job = store.fields(job_id)
     if job is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
+    require_search_owner(job, args)
     if verdict == "unreject":
         return _unreject(job_id, photo, store, settings)
     match = store.match(job_id, photo)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from findme import params
-from findme.errors import BadRequest, NotFound, run_action
-from findme.jobs import JobStatus
+from findme import event_search, params
+from findme.errors import BadRequest, Forbidden, NotFound, run_action
+from findme.jobs import JobStatus, JobStore
+from findme.ownership import may_view
 from findme.settings import Settings
 from findme.store import job_store
 
@@ -38,6 +40,8 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         # Photos holding faces too small to be sure to find (faces.Detection.too_small).
         "photos_with_small_faces": int(fields.get("photos_with_small_faces", "0")),
         "search_done": fields.get("search_done") == "1",
+        # Whether its link works for anyone who has it (its owner may stop sharing).
+        "shared": fields.get("shared", "1") != "0",
         "matches": status.matches,
         "failed": status.failed,
         # Matches and failed photos come in pages: ask again with this cursor.
@@ -59,6 +63,29 @@ def status_document(status: JobStatus) -> dict[str, Any]:
     return document
 
 
+def _event_part(store: JobStore, fields: dict[str, str]) -> dict[str, Any]:
+    """What a search of an event says of the event (its counts are the search's)."""
+    event_id = fields["event"]
+    event = store.fields(event_id) or {}
+    part: dict[str, Any] = {
+        "event": {
+            "event_id": event_id,
+            "name": event.get("name", fields.get("event_name", "")),
+            "state": event.get("state", "deleted"),
+            "live_until": _live_until(event),
+        },
+        "photos_with_small_faces": int(event.get("photos_with_small_faces", "0")),
+    }
+    if event.get("warning"):
+        part["warning"] = event["warning"]
+    return part
+
+
+def _live_until(event: dict[str, str]) -> float | None:
+    until = float(event.get("live_until") or 0)
+    return until if until > time.time() else None
+
+
 def _cursor(args: dict[str, Any]) -> int:
     cursor = params.optional_str(args, "cursor", 16) or "0"
     if not cursor.isdigit():
@@ -71,13 +98,35 @@ def search_status(args: dict[str, Any]) -> dict[str, Any]:
     job_id = params.job_id(args)
     limit = params.number_in_range(args, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
     store = job_store(settings)
-    stalled = store.stalled_since(job_id, settings.stall_seconds)
-    if stalled is not None:
+    # Read first: a match found while this answer is made is new to the next one.
+    now = time.time()
+    fields = store.fields(job_id) or {}
+    if not may_view(fields, args):
+        raise Forbidden("its owner stopped sharing this search: only they can see it now")
+    follows_event = bool(fields.get("event")) and fields.get("search_done") == "1"
+    # A search of an event waits on the event's indexing, which has its own stall check.
+    if not follows_event and store.stalled_since(job_id, settings.stall_seconds) is not None:
         store.fail(job_id, f"no progress for {settings.stall_seconds} s: the job was stopped")
-    status = store.status(job_id, _cursor(args), int(limit))
+    if follows_event:
+        # Reading only what the event indexed since the search last looked: cheap.
+        event_search.catch_up(job_id, store, settings)
+        event_search.complete(job_id, store)
+    offset = _cursor(args)
+    status = store.status(job_id, offset, int(limit))
     if status is None:
         raise NotFound(f"no job {job_id} (unknown or expired)")
-    return status_document(status)
+    document = status_document(status)
+    if status.fields.get("event") and status.fields.get("search_done") == "1":
+        document.update(_event_part(store, status.fields))
+    since = params.number_in_range(args, "since", 0, 0, 1e11)
+    if since:
+        # An open page asks for what is new since it last looked ("2 new photos of
+        # you"): the counts, and only the matches found since, however big the search.
+        fresh = [m for m in store.matches(job_id) if m.get("found", 0) > since]
+        document.update(matches=fresh[: int(limit)], failed=[], next_cursor=None)
+        document["matches_new"] = len(fresh)
+    document["now"] = now  # the next `since`: this answer's moment, on the server's clock
+    return document
 
 
 def main(args: dict[str, Any]) -> dict[str, Any]:
