@@ -9,6 +9,7 @@ import base64
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,16 @@ OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
 TALK = ["obama2.jpg", "obama3-grey.png", "stage-rotated.jpg"]
 
 
+def post(url: str, **kwargs: Any) -> httpx.Response:
+    """A POST to a web action, waiting out a minute the session's engine has spent
+    (OpenWhisk's 60 invocations a minute, shared by every test of the session)."""
+    return wait_out_429(lambda: httpx.post(url, **kwargs))
+
+
+def get(url: str, **kwargs: Any) -> httpx.Response:
+    return wait_out_429(lambda: httpx.get(url, **kwargs))
+
+
 def web(local: LocalFindMe, action: str) -> str:
     return f"{local.api_host}/api/v1/web/guest/findme/{action}.http"
 
@@ -35,7 +46,7 @@ def test_photo_faces_lists_the_faces_of_a_group_photo_and_keeps_nothing(
     local: LocalFindMe, redis_client: object
 ) -> None:
     before = set(redis_client.scan_iter())
-    answer = httpx.post(web(local, "photo_faces"), json={"reference_image": GROUP}, timeout=60)
+    answer = post(web(local, "photo_faces"), json={"reference_image": GROUP}, timeout=60)
     assert answer.status_code == 200, answer.text
     found = answer.json()
     assert (found["width"], found["height"]) == (633, 600)
@@ -46,18 +57,16 @@ def test_photo_faces_lists_the_faces_of_a_group_photo_and_keeps_nothing(
         assert 0 <= left < right <= 633 and 0 <= top < bottom <= 600
     assert set(redis_client.scan_iter()) == before  # nothing about the photo is kept
     # As register_search checks a photo, with the same words.
-    bad = httpx.post(web(local, "photo_faces"), json={"reference_image": "bm90IGEgcGhvdG8="})
+    bad = post(web(local, "photo_faces"), json={"reference_image": "bm90IGEgcGhvdG8="})
     assert bad.status_code == 400 and "reference_image" in bad.json()["error"]
-    get = httpx.get(web(local, "photo_faces"), params={"reference_image": GROUP[:100]})
-    assert get.status_code == 405
+    as_get = get(web(local, "photo_faces"), params={"reference_image": GROUP[:100]})
+    assert as_get.status_code == 405
 
 
 def test_the_face_chosen_in_a_group_photo_is_the_one_searched_for(
     client: OpenWhiskClient, local: LocalFindMe
 ) -> None:
-    faces = wait_out_429(  # the session's engine may have spent this minute's invocations
-        lambda: httpx.post(web(local, "photo_faces"), json={"reference_image": GROUP}, timeout=60)
-    )
+    faces = post(web(local, "photo_faces"), json={"reference_image": GROUP}, timeout=60)
     biden, obama = (face["box"] for face in faces.json()["faces"])
     results = {}
     for name, box in (("largest", None), ("obama", obama), ("biden", biden)):
@@ -122,12 +131,12 @@ def test_a_stopped_search_goes_on_where_it_stopped(
         )
         assert code == 200, started
         job_id = started["job_id"]
-        early = httpx.post(
+        early = post(
             web(local, "resume_search"),
             json={"job_id": job_id, "owner_key": client.owner_keys[job_id]},
         )
         assert early.status_code == 400 and "still running" in early.json()["error"]
-        stopped = httpx.post(
+        stopped = post(
             web(local, "cancel_search"),
             json={"job_id": job_id, "owner_key": client.owner_keys[job_id]},
         ).json()
@@ -135,7 +144,7 @@ def test_a_stopped_search_goes_on_where_it_stopped(
     finally:
         for pid in workers:
             os.kill(pid, signal.SIGCONT)
-    resumed = httpx.post(
+    resumed = post(
         web(local, "resume_search"), json={"job_id": job_id, "owner_key": client.owner_keys[job_id]}
     )
     assert resumed.status_code == 200 and resumed.json()["state"] == "queued", resumed.text
@@ -143,10 +152,10 @@ def test_a_stopped_search_goes_on_where_it_stopped(
     assert status["state"] == "done", status
     assert status["photos_total"] == status["photos_done"] == 12
     assert len(status["matches"]) == 12
-    again = httpx.post(
+    again = post(
         web(local, "resume_search"), json={"job_id": job_id, "owner_key": client.owner_keys[job_id]}
     )
     assert again.status_code == 400 and "nothing left to search" in again.json()["error"]
-    unknown = httpx.post(web(local, "resume_search"), json={"job_id": "0" * 32})
+    unknown = post(web(local, "resume_search"), json={"job_id": "0" * 32})
     assert unknown.status_code == 404
-    assert httpx.get(web(local, "resume_search"), params={"job_id": job_id}).status_code == 405
+    assert get(web(local, "resume_search"), params={"job_id": job_id}).status_code == 405
