@@ -90,6 +90,8 @@ def summary(status: dict[str, Any]) -> dict[str, Any]:
                 "faces": m.get("faces"),
                 "small_faces": m.get("small_faces", 0),
                 "box": m["box"],
+                # A face the photo's edge cuts: matched only when nearer (docs/accuracy.md).
+                **({"cut": True} if m.get("cut") else {}),
                 **({"post_url": m["post_url"]} if m.get("post_url") else {}),
                 **({"author": m["author"]} if m.get("author") else {}),
             }
