@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,10 +83,12 @@ def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> N
     """Both compare workers are killed while photos are taken: their activations are
     lost (nothing on OpenWhisk runs them again) and the sweep re-drives the photos."""
     root, expected = crowd
-    forget_places(redis_client)  # photos to take, so workers to kill
+    # A folder no other test searched: photos to take, so workers to kill.
+    fresh = f"crowd-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(root / "crowd", root / fresh)
     with LocalFindMe(photo_root=root, compare_workers=2, **short_limits) as local:
         client = OpenWhiskClient(local.api_host, local.auth)
-        _, started = client.invoke("register_search", {"folder": "crowd", "reference_image": OBAMA})
+        _, started = client.invoke("register_search", {"folder": fresh, "reference_image": OBAMA})
         pool = local.engine.pools["compare_images"]
         jobs = suite_redis()
         event_id = jobs.hget(keys.job_key(started["job_id"]), "event").decode()
