@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.cli_helpers import (
@@ -135,8 +136,18 @@ def test_a_search_cancelled_from_another_terminal_says_so(tmp_path: Path) -> Non
     search = start_findme("search", "--workers", "1", "--reference", OBAMA, "--folder", str(folder))
     job_id = job_id_in(search.stderr.readline())
     wait_for(lambda: photos_done(job_id) >= 2, "two photos compared")
-    cancelled = findme("cancel", job_id)
+    # Its workers wait while the other terminal cancels, so the search is still running
+    # when the cancel comes, however fast the machine.
+    workers = psutil.Process(search.pid).children(recursive=True)
+    for worker in workers:
+        worker.suspend()
+    try:
+        cancelled = findme("cancel", job_id)
+    finally:
+        for worker in workers:
+            worker.resume()
     assert cancelled.returncode == 0, cancelled.stderr
+    assert "stopped job" in cancelled.stdout, cancelled.stdout
     out, err = search.communicate(timeout=120)
     assert search.returncode == 1, err
     assert "the search failed" not in err and without_tracebacks(err), err
