@@ -119,7 +119,14 @@ def test_a_search_running_elsewhere_is_not_resumed_twice(tmp_path: Path) -> None
     search = start_findme("search", "--workers", "1", "--reference", OBAMA, "--folder", str(folder))
     job_id = job_id_in(search.stderr.readline())
     wait_for(lambda: photos_done(job_id) >= 1, "a photo compared")
-    refused = findme("search", "--resume", job_id)
+    workers = psutil.Process(search.pid).children(recursive=True)
+    for worker in workers:
+        worker.suspend()  # still running when the second terminal asks, however fast
+    try:
+        refused = findme("search", "--resume", job_id)
+    finally:
+        for worker in workers:
+            worker.resume()
     os.killpg(search.pid, signal.SIGINT)
     _, err = search.communicate(timeout=120)
     assert refused.returncode == 2, refused.stderr
