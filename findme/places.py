@@ -72,17 +72,21 @@ def new_event(
     elif store.claim_place(digest, event_id, store.ttl) != event_id:
         store.delete_event(event_id)  # another search created it a moment before: use that
         return store.event_of_place(digest) or event_id
-    _start_listing(event_id, store, settings)
+    start_job(event_id, store, settings)
     return event_id
 
 
-def _start_listing(event_id: str, store: JobStore, settings: Settings) -> None:
+def start_job(
+    job_id: str, store: JobStore, settings: Settings, failure: str = "could not start reading"
+) -> None:
+    """Fires search_request for a job (an event's listing, or a search); a fire over this
+    minute's limit is left to the sweep, which starts it within a minute."""
     try:
-        paced_fire(settings, store, "search_request", {"job_id": event_id})
+        paced_fire(settings, store, "search_request", {"job_id": job_id})
     except Deferred:
-        pass  # over this minute's fires: the sweep starts the listing within a minute
+        pass
     except Exception as error:
-        store.fail(event_id, f"could not start reading the photos: {error}")
+        store.fail(job_id, f"{failure}: {error}")
         raise
 
 
@@ -125,7 +129,7 @@ def event_for_search(
         photos = (store.progress(existing) or {}).get("photos_total", 0)
         mode = event_reading.next_mode(event, photos)
         if event.get("implicit") == "1" and stale and store.for_job(event).relist(existing, mode):
-            _start_listing(existing, store, settings)
+            start_job(existing, store, settings)
         return existing
     if existing:
         store.release_place(digest, existing)

@@ -155,9 +155,12 @@ def test_every_action_runs_under_the_runtime_convention(
 def test_an_action_without_the_api_key_says_which_annotation_it_needs(
     endpoint: TriggerEndpoint, photo_root: Path, redis_client: object
 ) -> None:
+    # A folder nobody searched (one indexed a moment ago is searched with no trigger).
+    fresh = photo_root / f"talk-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(photo_root / "event" / "talk", fresh)
     result, _ = run_action(
         "register_search",
-        {"folder": "event", "reference_path": "refs/obama.jpg"},
+        {"folder": fresh.name, "reference_path": "refs/obama.jpg"},
         photo_root,
         endpoint.url,
         with_key=False,

@@ -11,11 +11,10 @@ from typing import Any
 from findme import event_search, params
 from findme.download import check_url
 from findme.errors import ActionError, BadRequest, NotFound, run_action
-from findme.events import Deferred, paced_fire
 from findme.images import PhotoError, open_image
 from findme.jobs import JobStore, State, new_job_id
 from findme.ownership import OWNER_FIELD, new_owner_key, owner_digest
-from findme.places import event_for_search
+from findme.places import event_for_search, start_job
 from findme.reference import ReferenceUnusable
 from findme.settings import (
     DEFAULT_THRESHOLD,
@@ -267,13 +266,7 @@ def register_search(args: dict[str, Any]) -> dict[str, Any]:
     store.create(job_id, fields, uploads=uploads)
     if (store.fields(str(event)) or {}).get("state") == State.DONE.value:
         return {**_search_now(job_id, store, settings), "owner_key": owner_key}
-    try:
-        paced_fire(settings, store, "search_request", {"job_id": job_id})
-    except Deferred:
-        pass  # over this minute's fires: the sweep starts the search within a minute
-    except Exception as error:
-        store.fail(job_id, f"could not start the search: {error}")
-        raise
+    start_job(job_id, store, settings, "could not start the search")
     return {"job_id": job_id, "owner_key": owner_key}
 
 
