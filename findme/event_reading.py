@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from findme.jobs import JobStore
 from findme.settings import Settings
+from findme.sources.newest import marks_of
 
 # Sources whose every reading is full: reading them costs no API request.
 ALWAYS_FULL = ("folder", "urls")
@@ -38,7 +38,7 @@ def finished(event_id: str, store: JobStore, settings: Settings, *, complete: bo
     event = store.fields(event_id) or {}
     now = str(time.time())
     full = event.get("listing_mode", "full") != "new"
-    newest = {**_json_dict(event.get("listing_since")), **_json_dict(event.get("reading_newest"))}
+    newest = {**marks_of(event.get("listing_since")), **marks_of(event.get("reading_newest"))}
     store.update(
         event_id,
         last_read=now,
@@ -54,11 +54,3 @@ def finished(event_id: str, store: JobStore, settings: Settings, *, complete: bo
             for photo in gone:
                 store.drop_match(search_id, photo)
     return gone
-
-
-def _json_dict(value: str | None) -> dict[str, Any]:
-    try:
-        found = json.loads(value or "{}")
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}

@@ -134,8 +134,10 @@ def search_page(
     cursor: str | None = None,
     next_cursor: str | None = None,
     query: str = "%23pycon",
+    since: str | None = None,
 ) -> dict[str, Any]:
-    url = f"{SEARCH}?q={query}&sort=latest&limit=100" + (f"&cursor={cursor}" if cursor else "")
+    url = f"{SEARCH}?q={query}&sort=latest&limit=100" + (f"&since={since}" if since else "")
+    url += f"&cursor={cursor}" if cursor else ""
     body: dict[str, Any] = {"posts": posts, "hitsTotal": 9}
     if next_cursor:
         body["cursor"] = next_cursor

@@ -12,9 +12,10 @@ import pytest
 import redis
 import responses
 
-from findme import replay
+from findme import event_reading, replay
 from findme.errors import BadRequest
 from findme.images import PhotoError
+from findme.jobs import JobStore, new_job_id
 from findme.settings import Settings
 from findme.sources import SourceUnavailable
 from findme.sources.bluesky import BlueskySource, profile_picture
@@ -230,3 +231,42 @@ def test_end_to_end_matches_and_no_secret_anywhere(
     ]
     seen = json.dumps(records) + json.dumps(status)
     assert not any(secret in seen for secret in b.SECRETS)
+
+
+def _posted(rkey: str, who: dict, name: str, at: str) -> dict:
+    return {**b.post(rkey, who, b.images(b.image_view(who, name))), "indexedAt": at}
+
+
+def test_a_live_reading_of_new_posts_asks_since_the_newest_post_read_before(
+    settings, replaying, redis_client: redis.Redis
+) -> None:
+    """A live event's reading keeps the newest post's time; its next reading of new
+    posts asks Bluesky for posts since then and stops at the posts read before."""
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    store.create(job_id, {"job_id": job_id, "source": "bluesky", "query": "#pycon"})
+    older = _posted("3kold", b.ANNA, "obama2", "2026-11-29T18:00:00.000Z")
+    newer = _posted("3knew", b.BEN, "biden", "2026-11-29T19:30:00+00:00")
+    mock = replaying([b.session(), b.search_page([newer, older])])
+    entries, _ = listed(BlueskySource.for_job(store.fields(job_id), settings))
+    assert len(entries) == 2 and "since=" not in mock.calls[-1].request.url
+    event_reading.finished(job_id, store, settings, complete=False)
+    since = "2026-11-29T19:30:00.000000Z"
+    assert json.loads(store.fields(job_id)["listing_since"]) == {"bluesky": since}
+
+    store.update(job_id, listing_mode="new")
+    latest = _posted("3klate", b.CARA, "group", "2026-11-29T21:00:00.000Z")
+    offered = b.search_page([latest, newer, older], since=since, next_cursor="7")
+    mock = replaying([b.session(), offered])
+    entries, warning = listed(BlueskySource.for_job(store.fields(job_id), settings))
+    # `since` is inclusive: the newest post read before comes again (and is known).
+    assert [e["photo"] for e in entries] == [
+        b.fullsize(b.CARA, "group"),
+        b.fullsize(b.BEN, "biden"),
+    ]
+    searches = [c.request.url for c in mock.calls if "searchPosts" in c.request.url]
+    assert warning is None and len(searches) == 1  # no next page: it reached what it read
+    event_reading.finished(job_id, store, settings, complete=False)
+    assert json.loads(store.fields(job_id)["listing_since"]) == {
+        "bluesky": "2026-11-29T21:00:00.000000Z"
+    }

@@ -14,9 +14,10 @@ import pytest
 import requests
 import responses
 
-from findme import replay
+from findme import event_reading, replay
 from findme.errors import BadRequest
 from findme.images import PhotoError
+from findme.jobs import JobStore, new_job_id
 from findme.settings import Settings
 from findme.sources import SourceUnavailable, mastodon_server
 from findme.sources.mastodon import MastodonSource, account_picture
@@ -326,3 +327,36 @@ def test_the_media_host_from_the_instance_icons(settings: Settings, replaying) -
     entries, _ = listed(MastodonSource(settings, [m.SERVER], ["pycon"]))
     assert entries[0]["hosts"] == [m.MEDIA, m.SERVER]
     assert MastodonSource(settings, [m.SERVER], ["pycon"]).read(entries[0])[:2] == b"\xff\xd8"
+
+
+def test_a_live_reading_of_new_posts_stops_at_the_newest_post_read_before(
+    replaying, redis_client
+) -> None:
+    """A live event's reading keeps each server's newest post id; its next reading of
+    new posts lists only newer posts and asks for no page past them."""
+    settings = Settings.load({"redis_url": os.environ["REDIS_URL"]}, env={})
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    job = {"job_id": job_id, "source": "mastodon", "servers": json.dumps([m.SERVER])}
+    store.create(job_id, {**job, "tags": json.dumps(["pycon"])})
+    alice = m.status("301", m.ALICE, [m.image(m.media_url(m.MEDIA, "obama2"))])
+    bob = m.status("302", m.BOB, [m.image(m.media_url(m.MEDIA, "biden"))])
+    carol = m.status("303", m.CAROL, [m.image(m.media_url(m.MEDIA, "group"))])
+
+    def reading(mode: str, posts: list[dict]) -> tuple[list[str], int]:
+        store.update(job_id, listing_mode=mode)
+        page = m.tag_page(m.SERVER, posts, next_max_id=posts[-1]["id"])
+        older = m.tag_page(m.SERVER, [], max_id=posts[-1]["id"])
+        mock = replaying([m.instance(m.SERVER, m.MEDIA), page, older])
+        entries, _ = listed(MastodonSource.for_job(store.fields(job_id), settings))
+        event_reading.finished(job_id, store, settings, complete=False)
+        pages = [c for c in mock.calls if "/timelines/tag/" in c.request.url]
+        return [e["photo"] for e in entries], len(pages)
+
+    assert reading("full", [bob, alice]) == (
+        [m.media_url(m.MEDIA, n) for n in ("biden", "obama2")],
+        2,
+    )
+    assert json.loads(store.fields(job_id)["listing_since"]) == {m.SERVER: "302"}
+    assert reading("new", [carol, bob, alice]) == ([m.media_url(m.MEDIA, "group")], 1)
+    assert json.loads(store.fields(job_id)["listing_since"]) == {m.SERVER: "303"}

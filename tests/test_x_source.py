@@ -14,7 +14,8 @@ import pytest
 import redis
 import responses
 
-from findme import replay
+from findme import event_reading, replay
+from findme.jobs import JobStore, new_job_id
 from findme.settings import Settings
 from findme.sources.twitter import (
     SearchCutShort,
@@ -209,3 +210,36 @@ def test_the_token_travels_in_no_payload_result_or_log(
     assert status["state"] == "done" and len(status["matches"]) == 2
     assert any(r["name"] == "tweet_image" for r in records)
     assert x_api.TOKEN not in json.dumps(records) + json.dumps(status)
+
+
+def test_a_live_reading_of_new_posts_asks_x_since_the_newest_post(
+    replaying, redis_client: redis.Redis
+) -> None:
+    """A live event's reading keeps the newest post id; its next reading of new posts
+    asks X for posts after it (since_id), and a full reading asks for everything."""
+    settings = Settings.load(
+        {"x_bearer_token": x_api.TOKEN, "redis_url": os.environ["REDIS_URL"]}, env={}
+    )
+    store = JobStore(redis_client, 3600)
+    job_id = new_job_id()
+    store.create(job_id, {"job_id": job_id, "source": "twitter", "query": "#pycon"})
+
+    def reading(mode: str, *posts: str) -> tuple[list[str], str]:
+        """One reading of posts (ids, newest first, each with one photo named after it)."""
+        store.update(job_id, listing_mode=mode)
+        tweets = [x_api.tweet(post, "11", [f"3_{post}"]) for post in posts]
+        media = [x_api.media(f"3_{post}", "photo", f"P{post}") for post in posts]
+        mock = replaying([x_api.page(tweets, media, x_api.USERS)])
+        entries = _listed(XSource.for_job(store.fields(job_id), settings))
+        event_reading.finished(job_id, store, settings, complete=False)
+        asked = next(c.request.url for c in mock.calls if "search/recent" in c.request.url)
+        return [e["photo"] for e in entries], asked
+
+    photos, asked = reading("full", "205", "204")
+    assert len(photos) == 2 and "since_id" not in asked
+    assert json.loads(store.fields(job_id)["listing_since"]) == {"x": "205"}
+    photos, asked = reading("new", "207")
+    assert "since_id=205" in asked and photos == [MEDIA.format("P207")]
+    assert json.loads(store.fields(job_id)["listing_since"]) == {"x": "207"}
+    _, asked = reading("full", "207", "205", "204")
+    assert "since_id" not in asked

@@ -1,7 +1,8 @@
 """Photos from Bluesky's post search (`app.bsky.feed.searchPosts`), and a person's
 avatar (`app.bsky.actor.getProfile`).
 
-One search per person's request, 100 posts a page, newest first; nothing polls.
+100 posts a page, newest first; a live event's reading of new posts asks only for
+posts since the newest its previous reading saw (findme.sources.newest).
 Photos come from image embeds, the media of a record-with-media embed, and
 gallery embeds, and are downloaded only from cdn.bsky.app's image paths. People's
 choices are honoured: authors labelled `!no-unauthenticated` (they asked not to be
@@ -15,19 +16,23 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from findme.download import ApiResponse, fetch
 from findme.settings import Settings
 from findme.sources import SearchCutShort, SourceUnavailable
 from findme.sources.bluesky_session import BlueskyClient, BlueskyUnavailable
+from findme.sources.newest import NewestSeen
 from findme.sources.pacing import reset_time, wait_until
+from findme.store import job_store
 
 PAGE_LIMIT = 100
 DEFAULT_MAX_POSTS = 1000
 MAX_RATE_LIMIT_WAITS = 2
 MAX_RETRIES = 2
+NEWEST_MARK = "bluesky"  # the place the newest post's time is kept under (findme.sources.newest)
 CDN_HOSTS = frozenset({"cdn.bsky.app/img/"})
 OPTED_OUT_AUTHOR = "!no-unauthenticated"
 ADULT_OR_GRAPHIC = {"porn", "sexual", "nudity", "graphic-media"}
@@ -120,15 +125,53 @@ def _search_page(client: BlueskyClient, params: dict[str, Any], settings: Settin
         return response
 
 
+def _moment(value: Any) -> datetime | None:
+    """An ISO time of Bluesky's (naive ones read as UTC); None if it is not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _sorted_at(post: Any) -> str | None:
+    """When Bluesky's search sorts a post (its sortAt: the earlier of when the post says
+    it was written and when Bluesky indexed it), as a UTC time; None if neither reads."""
+    if not isinstance(post, dict):
+        return None
+    record = post.get("record") if isinstance(post.get("record"), dict) else {}
+    moments = [m for m in (_moment(post.get("indexedAt")), _moment(record.get("createdAt"))) if m]
+    if not moments:
+        return None
+    return min(moments).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _not_before(post: Any, moment: datetime) -> bool:
+    """Whether a post was sorted at or after `moment` (one without a time is kept)."""
+    sorted_at = _moment(_sorted_at(post))
+    return sorted_at is None or sorted_at >= moment
+
+
 @dataclass
 class BlueskySource:
     settings: Settings
     query: str
     max_posts: int = DEFAULT_MAX_POSTS
+    # A live event's reading of new posts asks Bluesky for posts `since` the newest
+    # the previous reading saw (inclusive: that one is listed again, and known), and
+    # keeps the newest it sees.
+    newest: NewestSeen = field(default_factory=NewestSeen)
 
     @classmethod
     def for_job(cls, job: dict[str, str], settings: Settings) -> BlueskySource:
-        return cls(settings, job.get("query", ""), int(job.get("max_posts", DEFAULT_MAX_POSTS)))
+        return cls(
+            settings,
+            job.get("query", ""),
+            int(job.get("max_posts", DEFAULT_MAX_POSTS)),
+            NewestSeen.for_job(job, job_store(settings)),
+        )
 
     def pages(self, cursor: str | None) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
         """Pages of searchPosts (sort=latest); the cursor holds Bluesky's cursor and
@@ -136,9 +179,13 @@ class BlueskySource:
         client = BlueskyClient(self.settings)
         state = json.loads(cursor) if cursor else {}
         token, posts = state.get("cursor"), int(state.get("posts", 0))
+        since = self.newest.before(NEWEST_MARK)
+        since_moment = _moment(since)
         read = 0
         while posts < self.max_posts:
             params = {"q": self.query, "sort": "latest", "limit": str(PAGE_LIMIT)}
+            if since_moment is not None:
+                params["since"] = since
             if token:
                 params["cursor"] = token
             try:
@@ -151,9 +198,14 @@ class BlueskySource:
             read += 1
             found = response.json.get("posts") or []
             found = found[: self.max_posts - posts] if isinstance(found, list) else []
+            self.newest.saw(NEWEST_MARK, [_sorted_at(p) or "" for p in found], _moment)
+            reached_known = False
+            if since_moment is not None:  # newest first: stop at what was read before
+                fresh = [p for p in found if _not_before(p, since_moment)]
+                reached_known, found = len(fresh) < len(found), fresh
             posts += len(found)
             token = response.json.get("cursor")
-            more = bool(token) and bool(found) and posts < self.max_posts
+            more = bool(token) and bool(found) and not reached_known and posts < self.max_posts
             next_state = json.dumps({"cursor": token, "posts": posts}) if more else None
             yield photos_of(found), next_state
             if not more:

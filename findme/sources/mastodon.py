@@ -25,6 +25,7 @@ from findme.jobs import FINAL_STATES, JobStore
 from findme.settings import Settings
 from findme.sources import ListingStopped, SearchCutShort, SourceUnavailable
 from findme.sources.mastodon_server import MastodonServer, ServerInfo, as_dict, https_host
+from findme.sources.newest import NewestSeen
 from findme.store import job_store
 
 MAX_URL = 2048  # longer is no link FindMe fetches or shows (findme.download)
@@ -172,36 +173,23 @@ class MastodonSource:
     max_posts: int = DEFAULT_MAX_POSTS
     store: JobStore | None = None  # remembers origins across activations
     job_id: str = ""
-    # Server -> the newest post id read there before: a live event's next reading
-    # stops at it (new posts only), and says the newest it saw.
-    since: dict[str, str] = field(default_factory=dict)
+    # Each server's newest post id: a live event's reading of new posts stops at the
+    # previous reading's, and keeps the newest it sees for the next.
+    newest: NewestSeen = field(default_factory=NewestSeen)
     _origins: dict[str, str] = field(default_factory=dict)
-    _newest: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_job(cls, job: dict[str, str], settings: Settings) -> MastodonSource:
+        store = job_store(settings)
         return cls(
             settings,
             json.loads(job.get("servers") or "[]"),
             json.loads(job.get("tags") or "[]"),
             int(job.get("max_posts", DEFAULT_MAX_POSTS)),
-            job_store(settings),
+            store,
             job.get("job_id", ""),
-            # A live event's reading of new posts only; a full reading reads everything.
-            _newest_by_server(job.get("listing_since")) if job.get("listing_mode") == "new" else {},
-            _newest=_newest_by_server(job.get("reading_newest")),
+            NewestSeen.for_job(job, store),
         )
-
-    def _remember_newest(self, host: str, statuses: list[Any]) -> None:
-        """Keeps the newest post id read on a server, for the next reading of a live event."""
-        ids = [_post_id(s) for s in statuses]
-        known = max(_as_id(self._newest.get(host)), _as_id(self.since.get(host)))
-        newest = max([i for i in ids if i is not None] + [known])
-        if newest > known and self.store is not None and self.job_id:
-            self._newest[host] = str(newest)
-            # Kept apart until the reading ends (findme.event_reading): a continuation of
-            # this reading must still stop at what the previous reading saw.
-            self.store.update(self.job_id, reading_newest=json.dumps(self._newest))
 
     def _first_copies(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Entries whose photo was not listed before from another server."""
@@ -238,9 +226,9 @@ class MastodonSource:
                         raise server.refused(response, f"reading #{self.tags[0]}")
                     statuses = response.json[: min(PAGE_LIMIT, self.max_posts - posts)]
                     # Newest first: a live event's next reading stops at what it read before.
-                    seen_before = _as_id(self.since.get(host))
+                    seen_before = _as_id(self.newest.before(host))
                     fresh = [s for s in statuses if (_post_id(s) or 0) > seen_before]
-                    self._remember_newest(host, statuses)
+                    self.newest.saw(host, [str(_post_id(s) or "") for s in statuses], _id_order)
                     reached_known = seen_before > 0 and len(fresh) < len(statuses)
                     statuses = fresh
                     posts += len(statuses)
@@ -299,16 +287,12 @@ def _as_id(value: Any) -> int:
     return int(text) if text.isdigit() and len(text) < 30 else 0
 
 
+def _id_order(mark: str) -> int | None:
+    return _as_id(mark) or None
+
+
 def _post_id(status: Any) -> int | None:
     return _as_id(status.get("id")) or None if isinstance(status, dict) else None
-
-
-def _newest_by_server(value: str | None) -> dict[str, str]:
-    try:
-        found = json.loads(value or "{}")
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def _check_feed_access(server: MastodonServer, info: ServerInfo) -> None:

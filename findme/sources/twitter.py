@@ -1,9 +1,11 @@
 """Photos from X: recent search with tweepy, and a person's profile picture.
 
 Only photos count (not videos or GIFs); retweets are left out by the query;
-each photo carries its post URL and author. Errors are bounded: a 429 waits
-for the reset time a few times, 5xx and network errors back off a few times,
-401/403 are about the token; a search cut short keeps what it found.
+each photo carries its post URL and author; a live event's reading of new posts
+asks X only for posts after the newest its previous reading saw (since_id).
+Errors are bounded: a 429 waits for the reset time a few times, 5xx and network
+errors back off a few times, 401/403 are about the token; a search cut short
+keeps what it found.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +25,8 @@ import tweepy
 from findme.download import fetch
 from findme.settings import Settings
 from findme.sources import SearchCutShort, SourceUnavailable
+from findme.sources.newest import NewestSeen
+from findme.store import job_store
 
 __all__ = ["SearchCutShort", "XSource", "XUnavailable", "profile_picture_url"]
 
@@ -34,6 +38,7 @@ DEFAULT_MAX_POSTS = 1000
 MAX_RATE_LIMIT_WAITS = 2
 MAX_RATE_LIMIT_WAIT_SECONDS = 120
 MAX_RETRIES = 3
+NEWEST_MARK = "x"  # the place X's newest post id is kept under (findme.sources.newest)
 _TRANSIENT = (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout)
 
 
@@ -119,15 +124,28 @@ def _photos_of(
             }
 
 
+def _id_order(mark: str) -> int | None:
+    """X's post ids grow with time (decimal strings)."""
+    return int(mark) if mark.isdigit() and len(mark) < 30 else None
+
+
 @dataclass
 class XSource:
     settings: Settings
     query: str
     max_posts: int = DEFAULT_MAX_POSTS
+    # A live event's reading of new posts asks X for posts after the newest the
+    # previous reading saw (since_id), and keeps the newest it sees.
+    newest: NewestSeen = field(default_factory=NewestSeen)
 
     @classmethod
     def for_job(cls, job: dict[str, str], settings: Settings) -> XSource:
-        return cls(settings, job.get("query", ""), int(job.get("max_posts", DEFAULT_MAX_POSTS)))
+        return cls(
+            settings,
+            job.get("query", ""),
+            int(job.get("max_posts", DEFAULT_MAX_POSTS)),
+            NewestSeen.for_job(job, job_store(settings)),
+        )
 
     def pages(self, cursor: str | None) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
         """Pages of X's recent search; the cursor holds X's next_token and the posts
@@ -136,6 +154,7 @@ class XSource:
         state = json.loads(cursor) if cursor else {"token": None, "posts": 0}
         token, posts = state.get("token"), int(state.get("posts", 0))
         query = self.query if "-is:retweet" in self.query else f"{self.query} -is:retweet"
+        since_id = self.newest.before(NEWEST_MARK)
         read = 0
         while posts < self.max_posts:
             try:
@@ -147,6 +166,7 @@ class XSource:
                         media_fields=["url", "type", "width", "height"],
                         user_fields=["username"],
                         next_token=token,
+                        since_id=since_id,
                     ),
                     "searching X",
                 )
@@ -157,6 +177,7 @@ class XSource:
                 raise SearchCutShort(reason) from None
             read += 1
             tweets = (response.data or [])[: self.max_posts - posts]
+            self.newest.saw(NEWEST_MARK, [str(t.id) for t in tweets], _id_order)
             posts += len(tweets)
             token = (response.meta or {}).get("next_token")
             entries = list(_photos_of(tweets, response.includes or {}, self.settings.x_photo_size))
