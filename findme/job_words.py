@@ -62,3 +62,13 @@ def where(fields: dict[str, Any], full_path: bool = False) -> str:
     if source == "bluesky":
         return f"the Bluesky posts matching {query}"
     return f"the X posts matching {query}"
+
+
+def search_name(fields: dict[str, Any]) -> str:
+    """A few words naming the search, for its reports' file names: its query, the
+    folder's name, or its kind of source."""
+    if fields.get("query"):
+        return str(fields["query"])
+    if fields.get("source") == "folder":
+        return folder_name(fields)
+    return {"urls": "photo links"}.get(str(fields.get("source")), "search")

@@ -632,8 +632,8 @@ async function undoReject(photos) {
 
 // -- downloads ------------------------------------------------------------------
 function fileName(extension) {
-  const folder = current.folder === "." ? "all-photos" : current.folder;
-  const base = (current.status?.query || folder || "search")
+  // Named as the CLI names its reports (the server's name for the search).
+  const base = (current.status?.name || current.status?.query || current.folder || "search")
     .replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-|-$/g, "").slice(0, 40) || "search";
   const day = new Date((current.status?.created || Date.now() / 1000) * 1000).toISOString().slice(0, 10);
   return `findme-${base}-${day}.${extension}`;

@@ -40,6 +40,22 @@ const FindMeReport = (() => {
     }
   }
 
+  // How many photos of the person among how many, and whether the search ended.
+  function outcome(status, where) {
+    const found = status.matches.length;
+    const total = Number(status.photos_total) || 0;
+    const done = Number(status.photos_done ?? total) || 0;
+    const ofYou = `${found} photo${found === 1 ? "" : "s"} of you`;
+    const state = status.state || "done";
+    if (state === "done") return `${ofYou} among ${total} in ${where}`;
+    const ended = { cancelled: "The search was stopped", failed: "The search failed" }[state]
+      || "Still searching";
+    if (!total) return `${ended} before any photo was listed in ${where}`;
+    const among = `${ofYou} among the ${done} checked in ${where}`;
+    if (state === "cancelled" || state === "failed") return `${ended} after ${done} of ${total} photos: ${among}`;
+    return `${ended} (${done} of ${total} photos so far): ${among}`;
+  }
+
   async function html(status, { urlOf, folder = "", label = "", onProgress = () => {} }) {
     let done = 0;
     const item = async (m) => {
@@ -64,9 +80,10 @@ const FindMeReport = (() => {
     for (let i = 0; i < status.matches.length; i += 6) {  // a few at a time: memory stays small
       items.push(...await Promise.all(status.matches.slice(i, i + 6).map(item)));
     }
-    const where = status.query ? `X posts matching “${status.query}”`
-      : `folder ${folder && folder !== "." ? folder : "of all photos"}`;
-    const title = escape(status.query || label || "FindMe search");
+    // The server's words for the place (the CLI's reports say the same).
+    const where = status.where || `the folder ${folder && folder !== "." ? folder : "of all photos"}`;
+    const named = { folder: `Photos in ${status.name}`, urls: "Photos from a list of URLs" };
+    const title = escape(status.query || (status.name && named[status.source]) || label || "FindMe search");
     const when = new Date((status.created || 0) * 1000).toISOString().slice(0, 16).replace("T", " ");
     const style = "body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1d2433;background:#f6f7fb}" +
       "main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem}h1{color:#1f4fb8;margin:0}.meta{color:#4a5266}" +
@@ -79,7 +96,7 @@ const FindMeReport = (() => {
     return `<!doctype html><html lang=en><head><meta charset=utf-8>` +
       `<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} — FindMe</title>` +
       `<style>${style}</style></head><body><main><h1>${title}</h1>` +
-      `<p class="meta">${status.matches.length} photos of you among ${Number(status.photos_total)} in the ${escape(where)}; ` +
+      `<p class="meta">${escape(outcome(status, where))}; ` +
       `faces up to distance ${Number(status.threshold).toFixed(2)}; searched ${escape(when)} UTC.</p>` +
       `<ul>${items.join("")}</ul></main></body></html>`;
   }

@@ -319,9 +319,8 @@ def test_reports_are_named_escaped_and_safe_in_a_spreadsheet(
     wait_done(page)
     with page.expect_download() as csv_download:
         from_menu(page, "#download-csv")
-    assert re.fullmatch(
-        r"findme-event-talk-\d{4}-\d\d-\d\d\.csv", csv_download.value.suggested_filename
-    )
+    # Named as `findme report` names it: the folder's name.
+    assert re.fullmatch(r"findme-talk-\d{4}-\d\d-\d\d\.csv", csv_download.value.suggested_filename)
     lines = Path(csv_download.value.path()).read_text().splitlines()
     assert lines[0].startswith("photo,post_url,author,distance,confidence")
     assert sorted(line.split(",")[0] for line in lines[1:]) == TALK
@@ -329,7 +328,8 @@ def test_reports_are_named_escaped_and_safe_in_a_spreadsheet(
         from_menu(page, "#download-html")
     report = Path(html_download.value.path()).read_text()
     assert report.count('src="data:image/jpeg;base64,') == 3  # self-contained
-    assert "event/talk" in report and report.count('class="face"') == 3
+    assert "<h1>Photos in talk</h1>" in report and report.count('class="face"') == 3
+    assert "3 photos of you among 3 in the folder talk;" in report  # the CLI's words
     # Hostile values: formulas neutralised, markup escaped, script links dropped.
     hostile = {
         "photo": '=HYPERLINK("http://x")"><img src=x onerror=alert(1)>',

@@ -20,7 +20,7 @@ from findme.cli.job_store import add_job_id_argument, open_job_store
 from findme.download import fetch
 from findme.errors import BadRequest
 from findme.images import PhotoError
-from findme.job_words import folder_name
+from findme.job_words import search_name
 from findme.settings import Settings
 from findme.sources import SourceUnavailable
 from findme.sources.bluesky import CDN_HOSTS
@@ -106,11 +106,9 @@ def _output(args: argparse.Namespace, document: dict[str, Any]) -> tuple[Path, s
 
 
 def _report_name(document: dict[str, Any], extension: str) -> str:
-    """findme-{query, folder or "urls"}-{date}.{ext}: a name that says which search it was."""
-    what = document.get("query") or (
-        folder_name(document) if document.get("source") == "folder" else document.get("source")
-    )
-    words = re.sub(r"[^\w]+", "-", what or "search").strip("-")[:40] or "search"
+    """findme-{query, folder or source}-{date}.{ext}: a name that says which search it
+    was (the page names its reports the same way)."""
+    words = re.sub(r"[^\w]+", "-", search_name(document)).strip("-")[:40] or "search"
     day = dt.datetime.fromtimestamp(document.get("created") or 0, dt.timezone.utc)
     return f"findme-{words}-{day:%Y-%m-%d}.{extension}"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from findme import event_search, params
 from findme.errors import BadRequest, Forbidden, NotFound, run_action
+from findme.job_words import search_name, where
 from findme.jobs import JobStatus, JobStore
 from findme.ownership import may_view
 from findme.settings import Settings
@@ -29,6 +30,9 @@ def status_document(status: JobStatus) -> dict[str, Any]:
         "query": fields.get("query", ""),
         "source": fields.get("source", ""),
         "folder": fields.get("folder", "") if fields.get("source") == "folder" else "",
+        # In a person's words, as `findme jobs` and the CLI's reports say them.
+        "where": where(fields),
+        "name": search_name(fields),
         "threshold": float(fields.get("threshold", "nan")),
         "created": float(fields.get("created", "0")),
         "finished": float(fields["finished"]) if "finished" in fields else None,
