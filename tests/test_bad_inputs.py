@@ -22,7 +22,7 @@ from findme.images import MAX_PHOTO_BYTES, PhotoError, decode_for_detection
 from findme.local.runner import LocalFindMe
 from findme.settings import Settings
 from tests import photo_variants as pv
-from tests.conftest import wait_for_job
+from tests.conftest import wait_for_job, wait_out_429
 
 ALLOWED = Settings.load(env={}).allowed_media_hosts
 OBAMA = base64.b64encode((pv.PHOTOS / "obama.jpg").read_bytes()).decode()
@@ -223,11 +223,13 @@ def test_bad_photo_entries_fail_and_the_job_still_finishes(
     store.update(event_id, state="comparing")
     bad = ["../../../etc/passwd", "/etc/hostname", "missing.jpg"]
     assert store.enqueue(event_id, [{"photo": p} for p in bad]) == 3
-    fired = requests.post(
-        f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
-        json={"job_id": event_id},
-        auth=tuple(local.auth.split(":", 1)),
-        timeout=10,
+    fired = wait_out_429(
+        lambda: requests.post(
+            f"{local.api_host}/api/v1/namespaces/_/triggers/tweet_image",
+            json={"job_id": event_id},
+            auth=tuple(local.auth.split(":", 1)),
+            timeout=10,
+        )
     )
     assert fired.status_code == 202
     store.finish_search(event_id)
