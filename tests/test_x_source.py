@@ -44,7 +44,7 @@ def replaying(tmp_path: Path) -> Iterator[callable]:
         return mock
 
     yield start
-    for mock in mocks:
+    for mock in reversed(mocks):  # patches undone in the reverse order of their start
         mock.stop()
         mock.reset()
     replay._active = None
