@@ -427,6 +427,24 @@ def test_a_deleted_event_stops_listing_and_no_key_of_it_comes_back(
     assert stopped == {"job_id": event_id, "state": "deleted", "stopped": True}
 
 
+def test_no_late_write_brings_a_deleted_event_back(redis_client: redis.Redis) -> None:
+    """What an activation still running writes after its event was deleted (a listing
+    between its page check and its writes, a search starting to follow, an organiser
+    adding links) writes nothing: no key of the event comes back."""
+    event_id = new_event(redis_client)
+    store = JobStore(redis_client, 3600)
+    store.save_urls(event_id, ["https://photos.example/a.jpg"])
+    store.mark_listed(event_id, ["a.jpg"])
+    assert keys_of(redis_client, event_id) != []
+    assert store.delete_event(event_id)
+    assert store.claim_origins(event_id, [("https://a.example/x.jpg", "x.jpg")]) is None
+    store.mark_listed(event_id, ["x.jpg"])
+    store.follow(event_id, new_job_id())
+    assert store.add_urls(event_id, ["https://photos.example/b.jpg"]) == 0
+    assert store.enqueue(event_id, [{"photo": "x.jpg"}]) == 0
+    assert keys_of(redis_client, event_id) == []
+
+
 def test_a_cancelled_event_stops_listing_at_its_next_page(
     replaying, redis_client: redis.Redis
 ) -> None:

@@ -199,6 +199,8 @@ class MastodonSource:
             if self.store.state(self.job_id) in (None, *FINAL_STATES):
                 raise ListingStopped(self.job_id)
             owners = self.store.claim_origins(self.job_id, copies)
+            if owners is None:  # deleted meanwhile
+                raise ListingStopped(self.job_id)
         else:
             owners = [self._origins.setdefault(origin, copy) for origin, copy in copies]
         return [e for e, owner in zip(entries, owners, strict=True) if owner == e["photo"]]

@@ -18,11 +18,36 @@ return 1
 """
 
 
+# Appends URLs to a job's list while the job exists (an organiser's links added
+# as the event is deleted never bring its list back). KEYS: job, urls; ARGV: ttl, urls...
+_APPEND_URLS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return #ARGV - 1
+"""
+
+# For each origin, the copy the job keeps (the first claimed), while the job exists.
+# KEYS: job, origins; ARGV: ttl, then origin, copy pairs. Returns the owners, or -1.
+_CLAIM_ORIGINS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local owners = {}
+for i = 2, #ARGV, 2 do
+  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+  owners[#owners + 1] = redis.call('HGET', KEYS[2], ARGV[i])
+end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return owners
+"""
+
+
 class Caches(StoreBase):
     """Reference descriptors, faces by photo content, URL lists and origins."""
 
     SCRIPTS: ClassVar[dict[str, str]] = {
         "_keep_reference": _KEEP_REFERENCE,
+        "_append_urls": _APPEND_URLS,
+        "_claim_origins": _CLAIM_ORIGINS,
     }
 
     def save_urls(self, job_id: str, urls: list[str]) -> None:
@@ -37,12 +62,10 @@ class Caches(StoreBase):
         """Appends the URLs the list does not hold yet; returns how many."""
         known = set(self.urls(job_id, 0, 1_000_000))
         fresh = list(dict.fromkeys(u for u in urls if u not in known))
-        if fresh:
-            with self.redis.pipeline(transaction=True) as pipe:
-                pipe.rpush(keys.urls_key(job_id), *fresh)
-                pipe.expire(keys.urls_key(job_id), self.ttl)
-                pipe.execute()
-        return len(fresh)
+        if not fresh:
+            return 0
+        names = [keys.job_key(job_id), keys.urls_key(job_id)]
+        return max(int(self._append_urls(keys=names, args=[self.ttl, *fresh])), 0)
 
     def urls_count(self, job_id: str) -> int:
         return int(self.redis.llen(keys.urls_key(job_id)))
@@ -50,18 +73,16 @@ class Caches(StoreBase):
     def urls(self, job_id: str, start: int, count: int) -> list[str]:
         return [text(u) for u in self.redis.lrange(keys.urls_key(job_id), start, start + count - 1)]
 
-    def claim_origins(self, job_id: str, copies: list[tuple[str, str]]) -> list[str]:
+    def claim_origins(self, job_id: str, copies: list[tuple[str, str]]) -> list[str] | None:
         """For each (origin URL, copy URL), the copy the job keeps: the first one claimed,
-        the same answer when a page is listed again."""
+        the same answer when a page is listed again. None when the job is gone (its
+        origins never come back)."""
         if not copies:
             return []
-        with self.redis.pipeline(transaction=True) as pipe:
-            for origin, copy in copies:
-                pipe.hsetnx(keys.origins_key(job_id), origin, copy)
-                pipe.hget(keys.origins_key(job_id), origin)
-            pipe.expire(keys.origins_key(job_id), self.ttl)
-            answers = pipe.execute()
-        return [text(owner) for owner in answers[1:-1:2]]
+        flat = [part for pair in copies for part in pair]
+        names = [keys.job_key(job_id), keys.origins_key(job_id)]
+        owners = self._claim_origins(keys=names, args=[self.ttl, *flat])
+        return None if owners == -1 else [text(owner) for owner in owners]
 
     def reference(self, fingerprint: str) -> str | None:
         value = self.redis.get(keys.reference_key(fingerprint))
