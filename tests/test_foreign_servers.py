@@ -445,6 +445,15 @@ def test_no_late_write_brings_a_deleted_event_back(redis_client: redis.Redis) ->
     assert keys_of(redis_client, event_id) == []
 
 
+def test_a_cancelled_search_queues_nothing_more(redis_client: redis.Redis) -> None:
+    event_id = new_event(redis_client)
+    store = JobStore(redis_client, 3600)
+    assert store.enqueue(event_id, [{"photo": "a.jpg"}]) == 1
+    store.cancel(event_id)
+    assert store.enqueue(event_id, [{"photo": "b.jpg"}]) == 0
+    assert store.progress(event_id)["photos_total"] == 1
+
+
 def test_a_cancelled_event_stops_listing_at_its_next_page(
     replaying, redis_client: redis.Redis
 ) -> None:

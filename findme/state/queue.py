@@ -10,10 +10,13 @@ from typing import Any, ClassVar
 from findme.state import keys
 from findme.state.base import StoreBase, text
 
-# Registers photos new to the job and queues them for comparison.
+# Registers photos new to the job and queues them for comparison; a cancelled or
+# failed job takes none (a listing that has not seen it stop yet queues nothing).
 # KEYS: job, photos, queue; ARGV: ttl, then photo, entry JSON pairs. Returns how many were new.
 _ENQUEUE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'cancelled' or state == 'failed' then return -1 end
 local fresh = 0
 for i = 2, #ARGV, 2 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
