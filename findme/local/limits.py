@@ -86,6 +86,11 @@ class MinuteCounter:
         self.refused = 0
         self.total = 0
 
+    def spent(self) -> int:
+        """Attempts counted in this wall-clock minute so far."""
+        with self._lock:
+            return self._count if int(time.time() // 60) == self._minute else 0
+
     def attempt(self) -> None:
         """Counts one attempt; raises Throttled when it is over the minute's limit."""
         with self._lock:
