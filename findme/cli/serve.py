@@ -1,5 +1,5 @@
 """`findme serve`: the local OpenWhisk-compatible engine and the search page, until
-Ctrl-C or SIGTERM."""
+Ctrl-C, SIGTERM or a closed terminal (SIGHUP)."""
 
 from __future__ import annotations
 
@@ -128,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
         cors_origins=tuple(args.cors_origin or ()),
         allowed_hosts=tuple(args.allow_host or ()),
     )
+    # SIGTERM, and SIGHUP from a closed terminal, stop it as Ctrl-C does: the workers,
+    # then the embedded Redis, which writes what it holds.
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGHUP, _stop_on_sigterm)
     try:
         with interrupts_ignored():
             local.start()
@@ -141,5 +144,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         with interrupts_ignored():
             local.stop()
-    print("FindMe stopped.", flush=True)
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+        print("FindMe stopped.", flush=True)
     return 0
