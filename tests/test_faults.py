@@ -93,7 +93,8 @@ def test_a_compare_worker_killed_mid_job(crowd, short_limits, redis_client) -> N
         jobs = suite_redis()
         event_id = jobs.hget(keys.job_key(started["job_id"]), "event").decode()
         leases = keys.lease_due_key(event_id)  # the place's event reads the photos
-        deadline = time.monotonic() + 30
+        # Long enough for a start deferred past a spent minute of fires (the sweep runs it).
+        deadline = time.monotonic() + 150
         while jobs.zcard(leases) == 0:
             assert time.monotonic() < deadline, "no photo was ever taken"
             time.sleep(0.005)
