@@ -343,9 +343,11 @@ def test_a_live_reading_of_new_posts_stops_at_the_newest_post_read_before(
     bob = m.status("302", m.BOB, [m.image(m.media_url(m.MEDIA, "biden"))])
     carol = m.status("303", m.CAROL, [m.image(m.media_url(m.MEDIA, "group"))])
 
-    def reading(mode: str, posts: list[dict]) -> tuple[list[str], int]:
+    def reading(mode: str, posts: list[dict], since: str = "") -> tuple[list[str], int]:
         store.update(job_id, listing_mode=mode)
         page = m.tag_page(m.SERVER, posts, next_max_id=posts[-1]["id"])
+        # Asked since the newest post read before; answered as by a server ignoring it.
+        page["url"] += f"&since_id={since}" if since else ""
         older = m.tag_page(m.SERVER, [], max_id=posts[-1]["id"])
         mock = replaying([m.instance(m.SERVER, m.MEDIA), page, older])
         entries, _ = listed(MastodonSource.for_job(store.fields(job_id), settings))
@@ -358,5 +360,5 @@ def test_a_live_reading_of_new_posts_stops_at_the_newest_post_read_before(
         2,
     )
     assert json.loads(store.fields(job_id)["listing_since"]) == {m.SERVER: "302"}
-    assert reading("new", [carol, bob, alice]) == ([m.media_url(m.MEDIA, "group")], 1)
+    assert reading("new", [carol, bob, alice], since="302") == ([m.media_url(m.MEDIA, "group")], 1)
     assert json.loads(store.fields(job_id)["listing_since"]) == {m.SERVER: "303"}

@@ -158,10 +158,14 @@ def _text(value: Any, longest: int) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= longest else None
 
 
-def _tag_url(server: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
+def _tag_url(server: str, tags: list[str], since: str | None) -> tuple[str, dict[str, Any]]:
+    """The hashtag timeline's first page; since (a post id): only posts newer than it,
+    newest first (a server that ignores it is stopped there by the reading itself)."""
     params: dict[str, Any] = {"only_media": "true", "limit": str(PAGE_LIMIT)}
     if len(tags) > 1:
         params["any[]"] = tags[1:]
+    if _as_id(since):
+        params["since_id"] = str(_as_id(since))
     return f"https://{server}/api/v1/timelines/tag/{quote(tags[0], safe='')}", params
 
 
@@ -221,7 +225,8 @@ class MastodonSource:
             try:
                 info = server.info()
                 _check_feed_access(server, info)
-                url, params = (next_url, None) if next_url else _tag_url(host, self.tags)
+                since = self.newest.before(host)
+                url, params = (next_url, None) if next_url else _tag_url(host, self.tags, since)
                 while url and posts < self.max_posts:
                     response = server.get(url, params)
                     if response.status_code != 200 or not isinstance(response.json, list):
