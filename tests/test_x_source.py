@@ -241,5 +241,9 @@ def test_a_live_reading_of_new_posts_asks_x_since_the_newest_post(
     photos, asked = reading("new", "207")
     assert "since_id=205" in asked and photos == [MEDIA.format("P207")]
     assert json.loads(store.fields(job_id)["listing_since"]) == {"x": "207"}
-    _, asked = reading("full", "207", "205", "204")
+    # A reading of new posts stops at what it read before, even where X did not honour
+    # since_id (here, answered with the posts read before too).
+    photos, asked = reading("new", "208", "207", "205")
+    assert "since_id=207" in asked and photos == [MEDIA.format("P208")]
+    _, asked = reading("full", "208", "207", "205", "204")
     assert "since_id" not in asked

@@ -178,10 +178,15 @@ class XSource:
             read += 1
             tweets = (response.data or [])[: self.max_posts - posts]
             self.newest.saw(NEWEST_MARK, [str(t.id) for t in tweets], _id_order)
+            # Newest first: a reading of new posts stops at what was read before, even
+            # where since_id was not honoured.
+            known = _id_order(since_id or "") or 0
+            fresh = [t for t in tweets if (_id_order(str(t.id)) or known + 1) > known]
+            reached_known, tweets = len(fresh) < len(tweets), fresh
             posts += len(tweets)
             token = (response.meta or {}).get("next_token")
             entries = list(_photos_of(tweets, response.includes or {}, self.settings.x_photo_size))
-            more = token is not None and posts < self.max_posts
+            more = token is not None and not reached_known and posts < self.max_posts
             yield entries, json.dumps({"token": token, "posts": posts}) if more else None
             if not more:
                 return
