@@ -63,7 +63,7 @@ class Serve:
     """A real `findme serve` in a process group of its own, as a terminal runs it
     (and so that signalling its group never reaches the test runner)."""
 
-    def __init__(self, root: Path, data: Path, port: int) -> None:
+    def __init__(self, root: Path, data: Path, port: int, *, sigint_ignored: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
         env["XDG_DATA_HOME"] = str(data)  # the embedded Redis keeps its data there
         command = ["serve", "--port", str(port), "--workers", "2", "--photos", str(root)]
@@ -74,10 +74,15 @@ class Serve:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            # As `findme serve &` in a script, or under nohup, starts it.
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if sigint_ignored
+            else None,
         )
         self.output: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         self.api = f"http://127.0.0.1:{port}"
 
     def _read(self) -> None:
@@ -93,6 +98,11 @@ class Serve:
             if line.startswith("FindMe is running"):
                 return
         raise AssertionError("findme serve did not start:\n" + "".join(self.output))
+
+    def last_words(self) -> str:
+        """All it printed, once it has ended (its output read to the end)."""
+        self._reader.join(timeout=60)
+        return "".join(self.output)
 
     def signal(self, number: int) -> None:
         os.killpg(self.process.pid, number)  # as the terminal does: the whole group
@@ -165,7 +175,7 @@ def test_a_search_stopped_with_findme_serve_goes_on_when_it_starts_again(
     finally:
         first.stop()
     if stop == signal.SIGINT:
-        assert "FindMe stopped." in "".join(first.output)  # a clean stop, not a crash
+        assert "FindMe stopped." in first.last_words()  # a clean stop, not a crash
     second = Serve(root, data, port)
     try:
         second.wait_running()
@@ -228,6 +238,20 @@ def test_every_acknowledged_write_survives_findme_serve_stopping(
     assert kept_values[:acknowledged] == list(range(acknowledged))
     # Beyond them, at most the write Redis made as it stopped, its answer lost.
     assert len(kept_values) <= acknowledged + 1
+
+
+def test_ctrl_c_stops_findme_serve_started_with_interrupts_ignored(
+    crowd: tuple[Path, int, int], data: Path
+) -> None:
+    root, _, _ = crowd
+    serve = Serve(root, data, _free_port(), sigint_ignored=True)
+    try:
+        serve.wait_running()
+        serve.signal(signal.SIGINT)
+        serve.process.wait(timeout=120)
+    finally:
+        serve.stop()
+    assert "FindMe stopped." in serve.last_words()
 
 
 class Stopped(BaseException):

@@ -129,17 +129,20 @@ def run(args: argparse.Namespace) -> int:
         allowed_hosts=tuple(args.allow_host or ()),
     )
     # SIGTERM, and SIGHUP from a closed terminal, stop it as Ctrl-C does: the workers,
-    # then the embedded Redis, which writes what it holds.
+    # then the embedded Redis, which writes what it holds. Ctrl-C stops it even when
+    # it was started with SIGINT ignored (`findme serve &` from a script or nohup).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     signal.signal(signal.SIGHUP, _stop_on_sigterm)
     try:
         with interrupts_ignored():
             local.start()
-        print(f"FindMe is running: open the search page at {local.api_host}/", flush=True)
-        print(f"  photos: {local.photo_root or '(none: folder searches are off)'}", flush=True)
-        print(f"  OpenWhisk API: {local.api_host}  auth: {local.auth}", flush=True)
-        print("  stop with Ctrl-C", flush=True)
+        # A stop that comes while these lines are printed stops it the same way.
         with contextlib.suppress(KeyboardInterrupt):
+            print(f"FindMe is running: open the search page at {local.api_host}/", flush=True)
+            print(f"  photos: {local.photo_root or '(none: folder searches are off)'}", flush=True)
+            print(f"  OpenWhisk API: {local.api_host}  auth: {local.auth}", flush=True)
+            print("  stop with Ctrl-C", flush=True)
             threading.Event().wait()
     finally:
         with interrupts_ignored():
