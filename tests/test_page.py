@@ -354,6 +354,22 @@ def test_reports_are_named_escaped_and_safe_in_a_spreadsheet(
         "(s) => FindMeReport.html(s, {urlOf: () => 'http://127.0.0.1:1/none'})", status
     )
     assert "<img src=x" not in made and "javascript:" not in made and "<b>" not in made
+    # A stopped search's report says so, in the CLI's words for its place.
+    stopped = {
+        **status,
+        "query": "#pycon",
+        "state": "cancelled",
+        "photos_total": 146,
+        "photos_done": 102,
+        "where": "the Mastodon posts tagged #pycon on mastodon.social",
+    }
+    made = page.evaluate(
+        "(s) => FindMeReport.html(s, {urlOf: () => 'http://127.0.0.1:1/none'})", stopped
+    )
+    assert (
+        "The search was stopped after 102 of 146 photos: 1 photo of you among the 102 checked"
+        " in the Mastodon posts tagged #pycon on mastodon.social;"
+    ) in made
 
 
 @pytest.mark.parametrize("page", ["desktop", "phone"], indirect=True)
