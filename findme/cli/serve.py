@@ -92,7 +92,7 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
+def _stop_on_signal(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # leaves the `with`, which stops the workers and Redis
 
 
@@ -132,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
     # then the embedded Redis, which writes what it holds. Ctrl-C stops it even when
     # it was started with SIGINT ignored (`findme serve &` from a script or nohup).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    signal.signal(signal.SIGHUP, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
     try:
         with interrupts_ignored():
             local.start()

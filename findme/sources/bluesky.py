@@ -148,12 +148,6 @@ def _sorted_at(post: Any) -> str | None:
     return min(moments).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _not_before(post: Any, moment: datetime) -> bool:
-    """Whether a post was sorted at or after `moment` (one without a time is kept)."""
-    sorted_at = _moment(_sorted_at(post))
-    return sorted_at is None or sorted_at >= moment
-
-
 @dataclass
 class BlueskySource:
     settings: Settings
@@ -180,11 +174,10 @@ class BlueskySource:
         state = json.loads(cursor) if cursor else {}
         token, posts = state.get("cursor"), int(state.get("posts", 0))
         since = self.newest.before(NEWEST_MARK)
-        since_moment = _moment(since)
         read = 0
         while posts < self.max_posts:
             params = {"q": self.query, "sort": "latest", "limit": str(PAGE_LIMIT)}
-            if since_moment is not None:
+            if _moment(since) is not None:
                 params["since"] = since
             if token:
                 params["cursor"] = token
@@ -198,11 +191,10 @@ class BlueskySource:
             read += 1
             found = response.json.get("posts") or []
             found = found[: self.max_posts - posts] if isinstance(found, list) else []
-            self.newest.saw(NEWEST_MARK, [_sorted_at(p) or "" for p in found], _moment)
-            reached_known = False
-            if since_moment is not None:  # newest first: stop at what was read before
-                fresh = [p for p in found if _not_before(p, since_moment)]
-                reached_known, found = len(fresh) < len(found), fresh
+            # A live event's reading of new posts stops at what it read before.
+            found, reached_known = self.newest.unread(
+                NEWEST_MARK, found, _sorted_at, _moment, inclusive=True
+            )
             posts += len(found)
             token = response.json.get("cursor")
             more = bool(token) and bool(found) and not reached_known and posts < self.max_posts

@@ -232,12 +232,10 @@ class MastodonSource:
                     if response.status_code != 200 or not isinstance(response.json, list):
                         raise server.refused(response, f"reading #{self.tags[0]}")
                     statuses = response.json[: min(PAGE_LIMIT, self.max_posts - posts)]
-                    # Newest first: a live event's next reading stops at what it read before.
-                    seen_before = _as_id(self.newest.before(host))
-                    fresh = [s for s in statuses if (_post_id(s) or 0) > seen_before]
-                    self.newest.saw(host, [str(_post_id(s) or "") for s in statuses], _id_order)
-                    reached_known = seen_before > 0 and len(fresh) < len(statuses)
-                    statuses = fresh
+                    # A live event's reading of new posts stops at what it read before.
+                    statuses, reached_known = self.newest.unread(
+                        host, statuses, _post_mark, _id_order
+                    )
                     posts += len(statuses)
                     entries = self._first_copies(
                         photos_of(statuses, host, info.hosts, self.settings)
@@ -298,8 +296,10 @@ def _id_order(mark: str) -> int | None:
     return _as_id(mark) or None
 
 
-def _post_id(status: Any) -> int | None:
-    return _as_id(status.get("id")) or None if isinstance(status, dict) else None
+def _post_mark(status: Any) -> str | None:
+    """A post's id, which orders it (None when it has none)."""
+    number = _as_id(status.get("id")) if isinstance(status, dict) else 0
+    return str(number) if number else None
 
 
 def _check_feed_access(server: MastodonServer, info: ServerInfo) -> None:

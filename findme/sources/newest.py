@@ -1,7 +1,8 @@
 """Where a live event's last reading stopped on each place it reads (a Mastodon
 server, Bluesky, X), so that a reading of new posts only asks for what came after:
-Mastodon stops at the newest post id it read before, Bluesky asks `since` the
-newest post's time, X asks `since_id`.
+Mastodon and X ask `since_id` the newest post read before, Bluesky `since` its
+time; and each stops at the posts read before even where a network did not honour
+that (`unread`).
 
 The previous reading's marks (`listing_since`) stay as they are while a reading
 goes on, since its continuation in another activation must stop at the same place;
@@ -51,6 +52,34 @@ class NewestSeen:
     def before(self, place: str) -> str | None:
         """The newest post of the previous reading there, when this one reads new posts only."""
         return self.since.get(place)
+
+    def unread(
+        self,
+        place: str,
+        items: list[Any],
+        mark_of: Callable[[Any], str | None],
+        order: Callable[[str], Any],
+        *,
+        inclusive: bool = False,
+    ) -> tuple[list[Any], bool]:
+        """One page of posts, newest first as every network lists them: keeps the newest
+        one's mark, and returns the posts this reading has not read before (all of them
+        in a full reading; a post without a mark it can order is kept), and whether it
+        reached posts read before (no page past this one is needed). inclusive: the
+        newest post read before comes again (Bluesky's `since`), and is let through."""
+        marks = [mark_of(item) or "" for item in items]
+        self.saw(place, marks, order)
+        since = self.since.get(place)
+        known = order(since) if since else None
+        if known is None:
+            return items, False
+        keys = [order(mark) if mark else None for mark in marks]
+        fresh = [
+            item
+            for item, key in zip(items, keys, strict=True)
+            if key is None or key > known or (inclusive and key == known)
+        ]
+        return fresh, len(fresh) < len(items)
 
     def saw(self, place: str, marks: list[str], order: Callable[[str], Any]) -> None:
         """Keeps the newest of `marks` (ordered by `order`; a mark it cannot order is

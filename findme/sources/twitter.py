@@ -177,12 +177,11 @@ class XSource:
                 raise SearchCutShort(reason) from None
             read += 1
             tweets = (response.data or [])[: self.max_posts - posts]
-            self.newest.saw(NEWEST_MARK, [str(t.id) for t in tweets], _id_order)
-            # Newest first: a reading of new posts stops at what was read before, even
-            # where since_id was not honoured.
-            known = _id_order(since_id or "") or 0
-            fresh = [t for t in tweets if (_id_order(str(t.id)) or known + 1) > known]
-            reached_known, tweets = len(fresh) < len(tweets), fresh
+            # A reading of new posts stops at what it read before, even where since_id
+            # was not honoured.
+            tweets, reached_known = self.newest.unread(
+                NEWEST_MARK, tweets, lambda tweet: str(tweet.id), _id_order
+            )
             posts += len(tweets)
             token = (response.meta or {}).get("next_token")
             entries = list(_photos_of(tweets, response.includes or {}, self.settings.x_photo_size))

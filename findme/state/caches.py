@@ -18,15 +18,6 @@ return 1
 """
 
 
-# Appends URLs to a job's list while the job exists (an organiser's links added
-# as the event is deleted never bring its list back). KEYS: job, urls; ARGV: ttl, urls...
-_APPEND_URLS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-return #ARGV - 1
-"""
-
 # For each origin, the copy the job keeps (the first claimed), while the job exists.
 # KEYS: job, origins; ARGV: ttl, then origin, copy pairs. Returns the owners, or -1.
 _CLAIM_ORIGINS = """
@@ -46,7 +37,6 @@ class Caches(StoreBase):
 
     SCRIPTS: ClassVar[dict[str, str]] = {
         "_keep_reference": _KEEP_REFERENCE,
-        "_append_urls": _APPEND_URLS,
         "_claim_origins": _CLAIM_ORIGINS,
     }
 
@@ -64,8 +54,10 @@ class Caches(StoreBase):
         fresh = list(dict.fromkeys(u for u in urls if u not in known))
         if not fresh:
             return 0
-        names = [keys.job_key(job_id), keys.urls_key(job_id)]
-        return max(int(self._append_urls(keys=names, args=[self.ttl, *fresh])), 0)
+        added = self.add_while_job_exists(
+            keys.job_key(job_id), keys.urls_key(job_id), "RPUSH", fresh
+        )
+        return len(fresh) if added else 0
 
     def urls_count(self, job_id: str) -> int:
         return int(self.redis.llen(keys.urls_key(job_id)))

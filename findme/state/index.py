@@ -70,15 +70,6 @@ end
 return gone
 """
 
-# Adds members to a set of an event's while the event exists: a deleted event's
-# listed photos and followers never come back. KEYS: job, set; ARGV: ttl, members...
-_ADD_WHILE_JOB_EXISTS = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-for i = 2, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
-redis.call('EXPIRE', KEYS[2], ARGV[1])
-return 1
-"""
-
 # A search's place in its event's index only moves forward.
 # KEYS: job; ARGV: seq
 _ADVANCE = """
@@ -97,7 +88,6 @@ class EventIndex(StoreBase):
         "_take_down": _TAKE_DOWN,
         "_advance": _ADVANCE,
         "_forget_unlisted": _FORGET_UNLISTED,
-        "_add_while_job_exists": _ADD_WHILE_JOB_EXISTS,
     }
 
     def index_photo(
@@ -131,8 +121,9 @@ class EventIndex(StoreBase):
     def mark_listed(self, event_id: str, photos: list[str]) -> None:
         """Photos this reading of the source listed (whether new or not)."""
         if photos:
-            names = [keys.job_key(event_id), keys.listed_key(event_id)]
-            self._add_while_job_exists(keys=names, args=[self.ttl, *photos])
+            self.add_while_job_exists(
+                keys.job_key(event_id), keys.listed_key(event_id), "SADD", photos
+            )
 
     def start_reading(self, event_id: str) -> None:
         self.redis.delete(keys.listed_key(event_id))
@@ -205,8 +196,9 @@ class EventIndex(StoreBase):
 
     # -- the searches of an event -------------------------------------------------
     def follow(self, event_id: str, search_id: str) -> None:
-        names = [keys.job_key(event_id), keys.followers_key(event_id)]
-        self._add_while_job_exists(keys=names, args=[self.ttl, search_id])
+        self.add_while_job_exists(
+            keys.job_key(event_id), keys.followers_key(event_id), "SADD", [search_id]
+        )
 
     def followers(self, event_id: str) -> list[str]:
         return sorted(text(s) for s in self.redis.smembers(keys.followers_key(event_id)))
