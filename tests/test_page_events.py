@@ -65,8 +65,9 @@ def matches_in_redis(job_id: str) -> set[str]:
     return {p.decode() for p in jobs.hkeys(keys.matches_key(job_id))}
 
 
-def wait_for_matches(job_id: str, wanted: set[str], timeout: float = 90) -> None:
-    """Waits in Redis (no invocations) until the search's matches are `wanted`."""
+def wait_for_matches(job_id: str, wanted: set[str], timeout: float = 180) -> None:
+    """Waits in Redis (no invocations) until the search's matches are `wanted`: long
+    enough for a reading whose fire went past a spent minute (the sweep fires it)."""
     deadline = time.monotonic() + timeout
     while matches_in_redis(job_id) != wanted:
         assert time.monotonic() < deadline, f"matches stayed {matches_in_redis(job_id)}"
